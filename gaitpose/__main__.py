@@ -1,0 +1,3 @@
+from gaitpose.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Sub-commands of the gaitpose CLI, one module each (see gaitpose.cli)."""

@@ -1,0 +1,1 @@
+"""Pose backends, silhouette normalisation and batch extraction."""
