@@ -244,7 +244,9 @@ class STGCNBlock(nn.Module):
 
 
 def _strided_mask(mask: Tensor | None, stride: int) -> Tensor | None:
-    return None if mask is None or stride == 1 else mask[:, ::stride]
+    if mask is None or stride == 1:
+        return mask
+    return mask[:, ::stride]
 
 
 class SkeletonEncoder(nn.Module):
