@@ -49,8 +49,15 @@ MEDIAPIPE33_TO_COCO17: tuple[int, ...] = (0, 2, 5, 7, 8, 11, 12, 13, 14, 15, 16,
 
 
 def _pairs(names: tuple[str, ...]) -> tuple[tuple[int, int], ...]:
+    """Anatomical (left, right) pairs: ``left_X``/``right_X`` and ``X_left``/``X_right`` names."""
     idx = {n: i for i, n in enumerate(names)}
-    return tuple((i, idx["right_" + n[5:]]) for i, n in enumerate(names) if n.startswith("left_"))
+    pairs = []
+    for i, n in enumerate(names):
+        if n.startswith("left_") and "right_" + n[5:] in idx:
+            pairs.append((i, idx["right_" + n[5:]]))
+        elif n.endswith("_left") and n[:-5] + "_right" in idx:
+            pairs.append((i, idx[n[:-5] + "_right"]))
+    return tuple(pairs)
 
 
 def _parts(names: tuple[str, ...]) -> dict[str, tuple[int, ...]]:

@@ -1,0 +1,176 @@
+"""FusionScoNet: ScoNet's silhouette strips and the skeleton stream's part tokens, one head.
+
+Both streams' part tokens go through separate FCs (one matrix per part, so one "set" of
+part FCs whose input width differs between the streams) to [N, 256, 16 + P], then one set
+of separate BN-necks -> cosine logits [N, K, 16 + P]; the prediction averages the logits
+over all parts. The objective is ScoNet-MT's.
+
+Fusion modes:
+
+* ``concat``: the tokens are simply concatenated.
+* ``gated``: a small MLP on the two streams' part-averaged tokens gives per-sample softmax
+  weights (w_sil, w_pose); each stream's embeddings are scaled by 2 * w (1 at an even
+  split). A down-weighted stream's BN-neck output moves towards its learned bias, i.e.
+  towards a sample-independent (uninformative) logit.
+
+Modality dropout (training only): with probability ``modality_dropout`` per sample, one
+stream (chosen at random) has its tokens zeroed, so the heads and the gate learn to work
+when a modality is missing.
+
+Missing modality at inference: ``model(sils=x, pose=None)`` (or the reverse) runs only the
+present stream and returns the present stream's parts only (``embeddings`` [N, 256, 16] or
+[N, 256, P], ``logits`` likewise), so the usual prediction ``logits.mean(-1)`` averages over
+the present stream's parts: an absent stream contributes no constant, uninformative logits.
+Which parts are which: the first 16 are the silhouette strips, the last P the skeleton tokens
+(``model.sil_parts``, ``model.pose_parts``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import Tensor, nn
+
+from gaitpose.models.heads import SeparateBNNecks, SeparateFCs, init_like_opengait
+from gaitpose.models.sconet import SilhouetteEncoder
+from gaitpose.models.skeleton import SkeletonEncoder
+
+
+class FusionScoNet(nn.Module):
+    """Silhouette + skeleton-graph ScoNet-MT.
+
+    Args:
+        num_classes: 3.
+        channels: ResNet-9 widths of the silhouette stream (64, 128, 256, 512).
+        parts: silhouette strips (16).
+        layout: skeleton layout, ``"mediapipe33"`` or ``"coco17"``.
+        pose_channels: skeleton stage widths ((32, 64, 128)).
+        blocks_per_stage: ST-GCN blocks per skeleton width.
+        in_channels, velocity, bones, graph_conv, kernel: skeleton stream options
+            (see ``SkeletonGCN``).
+        embed_dim: part embedding width (256).
+        fusion: ``"concat"`` or ``"gated"``.
+        modality_dropout: per-sample probability of zeroing one stream while training.
+
+    Shapes:
+        sils: [N, T, 64, 44] or None; pose: [N, T', V, 3] or None; seq_lens: [N] or None
+        (shared by both streams, which the data layer pairs frame by frame)
+        -> ``embeddings`` [N, embed_dim, 16 + P], ``logits`` [N, num_classes, 16 + P]
+        (present parts only when a modality is None).
+    """
+
+    modalities: tuple[str, ...] = ("sils", "pose")
+
+    def __init__(
+        self,
+        num_classes: int = 3,
+        channels: Sequence[int] = (64, 128, 256, 512),
+        parts: int = 16,
+        layout: str = "coco17",
+        pose_channels: Sequence[int] = (32, 64, 128),
+        blocks_per_stage: int = 2,
+        in_channels: int = 3,
+        velocity: bool = False,
+        bones: bool = False,
+        graph_conv: str = "dense",
+        kernel: int = 9,
+        embed_dim: int = 256,
+        fusion: str = "concat",
+        modality_dropout: float = 0.0,
+        gate_hidden: int = 64,
+    ):
+        super().__init__()
+        if fusion not in ("concat", "gated"):
+            raise ValueError(f"fusion must be 'concat' or 'gated', got {fusion!r}")
+        if not 0.0 <= modality_dropout <= 1.0:
+            raise ValueError("modality_dropout must be in [0, 1]")
+        self.fusion, self.modality_dropout = fusion, modality_dropout
+        self.sil = SilhouetteEncoder(channels, parts)
+        self.pose = SkeletonEncoder(
+            layout,
+            in_channels,
+            pose_channels,
+            blocks_per_stage,
+            velocity,
+            bones,
+            graph_conv,
+            kernel,
+        )
+        self.sil_parts, self.pose_parts = parts, self.pose.num_parts
+        self.sil_fcs = SeparateFCs(parts, self.sil.out_channels, embed_dim)
+        self.pose_fcs = SeparateFCs(self.pose_parts, self.pose.out_channels, embed_dim)
+        self.bnnecks = SeparateBNNecks(parts + self.pose_parts, embed_dim, num_classes)
+        self.gate = None
+        if fusion == "gated":
+            self.gate = nn.Sequential(
+                nn.Linear(self.sil.out_channels + self.pose.out_channels, gate_hidden),
+                nn.ReLU(inplace=True),
+                nn.Linear(gate_hidden, 2),
+            )
+        init_like_opengait(self)
+        if self.gate is not None:  # start from an even split
+            nn.init.zeros_(self.gate[-1].weight)
+            nn.init.zeros_(self.gate[-1].bias)
+
+    def _bnneck_slice(self, emb: Tensor, which: str) -> Tensor:
+        """Logits of one stream's parts through its slice of the shared BN-neck."""
+        full = self.bnnecks
+        p0, p1 = (0, self.sil_parts) if which == "sils" else (self.sil_parts, full.fc_bin.shape[0])
+        n, c, p = emb.shape
+        bn = full.bn1d
+        # bn1d is over the flattened [C, P_total] features: pick this stream's columns
+        cols = (torch.arange(c, device=emb.device)[:, None] * full.fc_bin.shape[0]
+                + torch.arange(p0, p1, device=emb.device)[None]).reshape(-1)  # fmt: skip
+        with torch.autocast(device_type=emb.device.type, enabled=False):
+            x = emb.float().reshape(n, c * p)
+            if self.training and n > 1:
+                x = torch.nn.functional.batch_norm(
+                    x, None, None, bn.weight[cols], bn.bias[cols], True, 0.0, bn.eps
+                )
+            else:
+                x = torch.nn.functional.batch_norm(
+                    x, bn.running_mean[cols], bn.running_var[cols], bn.weight[cols], bn.bias[cols],
+                    False, 0.0, bn.eps,
+                )  # fmt: skip
+            feat = torch.nn.functional.normalize(x.reshape(n, c, p), dim=1)
+            w = torch.nn.functional.normalize(full.fc_bin[p0:p1].float(), dim=1)
+            return torch.einsum("ncp,pck->nkp", feat, w)
+
+    def forward(
+        self, sils: Tensor | None = None, pose: Tensor | None = None, seq_lens: Tensor | None = None
+    ) -> dict[str, Tensor]:
+        if sils is None and pose is None:
+            raise ValueError("FusionScoNet needs at least one of sils, pose")
+        tok_s = self.sil(sils, seq_lens) if sils is not None else None
+        tok_p = self.pose(pose, seq_lens) if pose is not None else None
+        emb_s = self.sil_fcs(tok_s) if tok_s is not None else None
+        emb_p = self.pose_fcs(tok_p) if tok_p is not None else None
+        ref = emb_s if emb_s is not None else emb_p
+        n = ref.shape[0]
+
+        keep_s = torch.ones(n, device=ref.device, dtype=ref.dtype)
+        keep_p = torch.ones_like(keep_s)
+        if self.training and self.modality_dropout > 0 and emb_s is not None and emb_p is not None:
+            drop = torch.rand(n, device=ref.device) < self.modality_dropout
+            which = torch.rand(n, device=ref.device) < 0.5  # True: drop the silhouettes
+            keep_s = keep_s * ~(drop & which)
+            keep_p = keep_p * ~(drop & ~which)
+        if self.gate is not None:
+            ps = tok_s.mean(-1) * keep_s[:, None] if tok_s is not None else None
+            pp = tok_p.mean(-1) * keep_p[:, None] if tok_p is not None else None
+            if ps is None:
+                ps = ref.new_zeros(n, self.sil.out_channels)
+            if pp is None:
+                pp = ref.new_zeros(n, self.pose.out_channels)
+            w = 2 * torch.softmax(self.gate(torch.cat([ps, pp], 1)), dim=-1).to(ref.dtype)
+            keep_s, keep_p = keep_s * w[:, 0], keep_p * w[:, 1]
+
+        if emb_s is not None and emb_p is not None:
+            emb = torch.cat([emb_s * keep_s[:, None, None], emb_p * keep_p[:, None, None]], -1)
+            _, logits = self.bnnecks(emb)
+            return {"embeddings": torch.cat([emb_s, emb_p], -1), "logits": logits}
+        which = "sils" if emb_s is not None else "pose"
+        emb = emb_s * keep_s[:, None, None] if emb_s is not None else emb_p * keep_p[:, None, None]
+        logits = self._bnneck_slice(emb, which)
+        return {"embeddings": ref, "logits": logits}

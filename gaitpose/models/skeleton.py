@@ -1,0 +1,390 @@
+"""Skeleton stream: a spatio-temporal graph-convolution network on torch-geometric.
+
+ST-GCN-style blocks (Yan et al., AAAI 2018): a spatial graph convolution over the layout's
+bones (Kipf & Welling's GCN operator, ``D^-1/2 (A + I) D^-1/2 X W``, with a learnable
+importance per bone), BN + ReLU, a temporal convolution (kernel 9), BN, a residual shortcut,
+ReLU. Then a temporal max over the valid frames and pooling over body-part groups into part
+tokens, plus left-minus-right difference tokens (arm, leg) — the skeleton analogue of
+ScoNet's 16 strips — and the same separate-FC / BN-neck heads as ScoNet.
+
+Two interchangeable spatial operators with identical parameters and outputs:
+``graph_conv="dense"`` (``torch_geometric.nn.dense.DenseGCNConv`` on a [V, V] adjacency
+built from ``edge_index``; the fast path for a fixed skeleton) and ``"sparse"``
+(``torch_geometric.nn.GCNConv`` message passing on the batched graph of all N*T frames).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from einops import rearrange
+from torch import Tensor, nn
+from torch_geometric.nn import GCNConv
+from torch_geometric.nn.dense import DenseGCNConv
+
+import graphs
+from gaitpose.models.heads import (
+    SeparateBNNecks,
+    SeparateFCs,
+    init_like_opengait,
+    temporal_max,
+    time_mask,
+)
+
+#: Part tokens of the skeleton stream, in order; then the difference tokens.
+PART_GROUPS: tuple[str, ...] = (
+    "head", "trunk", "pelvis", "left_arm", "right_arm", "left_leg", "right_leg",
+)  # fmt: skip
+DIFF_TOKENS: tuple[tuple[str, str], ...] = (("left_arm", "right_arm"), ("left_leg", "right_leg"))
+
+
+def _parents(layout: graphs.Layout) -> list[int]:
+    """Parent of every joint in a BFS tree of the bones from the centre joint (root: itself)."""
+    v = layout.num_joints
+    nbrs: list[list[int]] = [[] for _ in range(v)]
+    for i, j in layout.edges:
+        nbrs[i].append(j)
+        nbrs[j].append(i)
+    parent = list(range(v))
+    seen = {layout.center}
+    frontier = [layout.center]
+    while frontier:
+        nxt = []
+        for i in frontier:
+            for j in nbrs[i]:
+                if j not in seen:
+                    seen.add(j)
+                    parent[j] = i
+                    nxt.append(j)
+        frontier = nxt
+    return parent  # joints in other components (MediaPipe's face) are their own root
+
+
+class PoseNormalizer(nn.Module):
+    """Input transform: centre on the mid-hip, scale by the torso length, derive channels.
+
+    Per frame, the centre is the mid-hip (both hips valid), else the mean of the valid
+    joints. The scale is the per-sequence median, over valid frames, of the torso length
+    (mid-shoulder to mid-hip; frames with both shoulders and hips valid); sequences without
+    such a frame use the median bounding-box diagonal instead. Translation and scale of the
+    person therefore leave the output unchanged. Missing joints (score <= 0 or non-finite)
+    and padded frames (``t >= seq_lens``) are zero in every channel.
+
+    Channels out: x, y, score (``in_channels`` = 3, or 2 to drop the score), then optionally
+    velocity (dx, dy between consecutive frames, zero where either frame misses the joint)
+    and bone vectors (joint minus its BFS parent towards the centre joint).
+
+    Shapes:
+        pose: [N, T, V, C>=3] (x, y in pixels, score) -> [N, C_out, T, V].
+    """
+
+    def __init__(
+        self,
+        layout: graphs.Layout,
+        in_channels: int = 3,
+        velocity: bool = False,
+        bones: bool = False,
+    ):
+        super().__init__()
+        if in_channels not in (2, 3):
+            raise ValueError("in_channels must be 2 (x, y) or 3 (x, y, score)")
+        self.layout, self.in_channels, self.velocity, self.bones = (
+            layout,
+            in_channels,
+            velocity,
+            bones,
+        )
+        idx = layout.index
+        self.hips = (idx("left_hip"), idx("right_hip"))
+        self.shoulders = (idx("left_shoulder"), idx("right_shoulder"))
+        self.register_buffer("parent", torch.tensor(_parents(layout)), persistent=False)
+        self.out_channels = in_channels + 2 * int(velocity) + 2 * int(bones)
+
+    def forward(self, pose: Tensor, seq_lens: Tensor | None = None) -> Tensor:
+        if pose.dim() != 4 or pose.shape[-1] < 3 or pose.shape[2] != self.layout.num_joints:
+            raise ValueError(
+                f"pose must be [N, T, {self.layout.num_joints}, 3] for layout {self.layout.name}, "
+                f"got {tuple(pose.shape)}"
+            )
+        pose = pose.float()
+        n, t = pose.shape[:2]
+        xy, score = pose[..., :2], pose[..., 2]
+        valid = (score > 0) & torch.isfinite(xy).all(-1) & torch.isfinite(score)
+        tmask = time_mask(seq_lens, t, n, pose.device)
+        if tmask is not None:
+            valid = valid & tmask[:, :, None]
+        xy = torch.where(valid[..., None], xy, torch.zeros_like(xy))
+        vf = valid.float()
+
+        # centre: mid-hip, else mean of valid joints
+        lh, rh = self.hips
+        ls, rs = self.shoulders
+        hips_ok = valid[..., lh] & valid[..., rh]
+        mid_hip = 0.5 * (xy[..., lh, :] + xy[..., rh, :])
+        mean_valid = xy.sum(2) / vf.sum(2, keepdim=True).clamp(min=1)
+        centre = torch.where(hips_ok[..., None], mid_hip, mean_valid)  # [n, t, 2]
+
+        # scale: per-sequence median torso length, else median bbox diagonal
+        torso_ok = hips_ok & valid[..., ls] & valid[..., rs]
+        mid_sh = 0.5 * (xy[..., ls, :] + xy[..., rs, :])
+        torso = (mid_sh - mid_hip).norm(dim=-1)
+        torso_ok = torso_ok & (torso > 0)
+        big = torch.finfo(xy.dtype).max
+        lo = torch.where(valid[..., None], xy, torch.full_like(xy, big)).amin(2)
+        hi = torch.where(valid[..., None], xy, torch.full_like(xy, -big)).amax(2)
+        diag = (hi - lo).norm(dim=-1)
+        diag_ok = valid.sum(2) >= 2
+        nan = torch.full_like(torso, float("nan"))
+        s_torso = torch.nanmedian(torch.where(torso_ok, torso, nan), dim=1).values
+        s_diag = torch.nanmedian(torch.where(diag_ok & (diag > 0), diag, nan), dim=1).values
+        scale = torch.where(torch.isfinite(s_torso), s_torso, s_diag)
+        scale = torch.where(torch.isfinite(scale) & (scale > 0), scale, torch.ones_like(scale))
+
+        pos = (xy - centre[:, :, None]) / scale[:, None, None, None]
+        pos = pos * vf[..., None]
+        chans = [pos]
+        if self.in_channels == 3:
+            chans.append((score.clamp(0, 1) * vf)[..., None])
+        if self.velocity:
+            both = vf[:, 1:] * vf[:, :-1]
+            vel = (pos[:, 1:] - pos[:, :-1]) * both[..., None]
+            chans.append(torch.cat([torch.zeros_like(pos[:, :1]), vel], dim=1))
+        if self.bones:
+            par = pos[:, :, self.parent]
+            both = vf * vf[:, :, self.parent]
+            chans.append((pos - par) * both[..., None])
+        return rearrange(torch.cat(chans, -1), "n t v c -> n c t v")
+
+
+class STGCNBlock(nn.Module):
+    """Spatial GCN (torch-geometric) -> BN -> ReLU -> temporal conv (k) -> BN, + residual, ReLU.
+
+    Args:
+        in_channels, out_channels: widths.
+        edge_index: long [2, 2E] bones of the layout (both directions).
+        num_joints: V.
+        stride: temporal stride of the temporal convolution.
+        kernel: temporal kernel size (odd).
+        graph_conv: ``"dense"`` (DenseGCNConv on a [V, V] adjacency) or ``"sparse"``
+            (GCNConv message passing on the batched graph); same parameters, same output.
+        residual: add the shortcut.
+
+    Shapes:
+        x: [N, C_in, T, V], mask [N, T] bool or None -> [N, C_out, ceil(T / stride), V].
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        edge_index: Tensor,
+        num_joints: int,
+        stride: int = 1,
+        kernel: int = 9,
+        graph_conv: str = "dense",
+        residual: bool = True,
+        dropout: float = 0.0,
+    ):
+        super().__init__()
+        if graph_conv not in ("dense", "sparse"):
+            raise ValueError(f"graph_conv must be 'dense' or 'sparse', got {graph_conv!r}")
+        self.graph_conv, self.stride, self.num_joints = graph_conv, stride, num_joints
+        self.register_buffer("edge_index", edge_index.clone(), persistent=False)
+        e = edge_index.shape[1] // 2
+        # one importance per bone, shared by both directions (keeps the operator symmetric)
+        self.edge_importance = nn.Parameter(torch.ones(e))
+        if graph_conv == "dense":
+            self.gcn = DenseGCNConv(in_channels, out_channels)
+        else:
+            self.gcn = GCNConv(in_channels, out_channels, add_self_loops=True, normalize=True)
+        self.bn1 = nn.BatchNorm2d(out_channels)
+        self.relu = nn.ReLU(inplace=True)
+        self.tcn = nn.Conv2d(
+            out_channels, out_channels, (kernel, 1), (stride, 1), ((kernel - 1) // 2, 0)
+        )
+        self.bn2 = nn.BatchNorm2d(out_channels)
+        self.drop = nn.Dropout(dropout) if dropout > 0 else nn.Identity()
+        if not residual:
+            self.residual = None
+        elif in_channels == out_channels and stride == 1:
+            self.residual = nn.Identity()
+        else:
+            self.residual = nn.Sequential(
+                nn.Conv2d(in_channels, out_channels, 1, (stride, 1)), nn.BatchNorm2d(out_channels)
+            )
+
+    def edge_weight(self) -> Tensor:
+        """Weights of the 2E directed bone edges (importance, both directions)."""
+        return torch.cat([self.edge_importance, self.edge_importance])
+
+    def spatial(self, x: Tensor) -> Tensor:
+        """Graph convolution of every frame. Shapes: [N, C_in, T, V] -> [N, C_out, T, V]."""
+        n, _, t, v = x.shape
+        h = rearrange(x, "n c t v -> (n t) v c")
+        w = self.edge_weight().to(h.dtype)
+        if self.graph_conv == "dense":
+            row, col = self.edge_index
+            adj = torch.zeros(v, v, dtype=h.dtype, device=h.device).index_put((col, row), w)
+            h = self.gcn(h, adj)
+        else:
+            b = h.shape[0]
+            offs = torch.arange(b, device=h.device).repeat_interleave(self.edge_index.shape[1]) * v
+            ei = self.edge_index.repeat(1, b) + offs
+            h = self.gcn(h.reshape(b * v, -1), ei, w.repeat(b)).reshape(b, v, -1)
+        return rearrange(h, "(n t) v c -> n c t v", n=n, t=t)
+
+    def forward(self, x: Tensor, mask: Tensor | None = None) -> Tensor:
+        res = 0 if self.residual is None else self.residual(x)
+        h = self.relu(self.bn1(self.spatial(x)))
+        if mask is not None:  # padded frames must stay zero for the temporal conv
+            h = h * mask[:, None, :, None].to(h.dtype)
+        h = self.bn2(self.tcn(self.drop(h)))
+        return self.relu(h + res)
+
+
+def _strided_mask(mask: Tensor | None, stride: int) -> Tensor | None:
+    if mask is None or stride == 1:
+        return mask
+    return mask[:, ::stride]
+
+
+class SkeletonEncoder(nn.Module):
+    """Skeleton stream up to the part tokens (no heads).
+
+    Args:
+        layout: ``"mediapipe33"`` or ``"coco17"``.
+        in_channels: 3 (x, y, score) or 2 (x, y).
+        channels: widths of the stages (each ``blocks_per_stage`` blocks; temporal stride 2
+            at the first block of every stage but the first).
+        blocks_per_stage: blocks per width.
+        velocity, bones: extra input channels (see ``PoseNormalizer``).
+        graph_conv: ``"dense"`` or ``"sparse"`` spatial operator.
+        kernel: temporal kernel (9).
+
+    Shapes:
+        pose: [N, T, V, 3], seq_lens [N] -> part tokens [N, channels[-1], P] with
+        P = 7 groups + 2 left-minus-right tokens = 9.
+    """
+
+    def __init__(
+        self,
+        layout: str = "coco17",
+        in_channels: int = 3,
+        channels: Sequence[int] = (32, 64, 128),
+        blocks_per_stage: int = 2,
+        velocity: bool = False,
+        bones: bool = False,
+        graph_conv: str = "dense",
+        kernel: int = 9,
+        dropout: float = 0.0,
+    ):
+        super().__init__()
+        self.layout = graphs.get_layout(layout)
+        self.norm = PoseNormalizer(self.layout, in_channels, velocity, bones)
+        ei = self.layout.edge_index
+        v = self.layout.num_joints
+        blocks, width = [], self.norm.out_channels
+        for s, c in enumerate(channels):
+            for b in range(blocks_per_stage):
+                stride = 2 if (s > 0 and b == 0) else 1
+                residual = not (s == 0 and b == 0)  # ST-GCN: no shortcut on the input block
+                blocks.append(
+                    STGCNBlock(width, c, ei, v, stride, kernel, graph_conv, residual, dropout)
+                )
+                width = c
+        self.blocks = nn.ModuleList(blocks)
+        self.out_channels = width
+        groups = [self.layout.parts[g] for g in PART_GROUPS]
+        member = torch.zeros(len(groups), v, dtype=torch.bool)
+        for p, joints in enumerate(groups):
+            member[p, list(joints)] = True
+        self.register_buffer("part_members", member, persistent=False)
+        self.diff_pairs = [(PART_GROUPS.index(a), PART_GROUPS.index(b)) for a, b in DIFF_TOKENS]
+        self.num_parts = len(groups) + len(self.diff_pairs)
+
+    def forward(self, pose: Tensor, seq_lens: Tensor | None = None) -> Tensor:
+        n, t = pose.shape[:2]
+        x = self.norm(pose, seq_lens)
+        mask = time_mask(seq_lens, t, n, pose.device)
+        lens = None if seq_lens is None else torch.as_tensor(seq_lens, device=pose.device)
+        for blk in self.blocks:
+            x = blk(x, mask)
+            mask = _strided_mask(mask, blk.stride)
+            if lens is not None and blk.stride > 1:
+                lens = torch.div(lens + blk.stride - 1, blk.stride, rounding_mode="floor")
+            if mask is not None:
+                x = x * mask[:, None, :, None].to(x.dtype)
+        x = temporal_max(x, lens, dim=2)  # [n, c, v]
+        return self.part_tokens(x)
+
+    def part_tokens(self, x: Tensor) -> Tensor:
+        """Mean + max over each body-part group, then left-minus-right tokens.
+
+        Shapes:
+            x: [N, C, V] -> [N, C, P].
+        """
+        m = self.part_members.to(x.dtype)  # [g, v]
+        mean = torch.einsum("ncv,gv->ncg", x, m / m.sum(1, keepdim=True))
+        low = torch.finfo(x.dtype).min
+        mx = x[:, :, None, :].masked_fill(~self.part_members[None, None], low).amax(-1)
+        tok = mean + mx
+        diffs = [tok[:, :, a] - tok[:, :, b] for a, b in self.diff_pairs]
+        return torch.cat([tok, torch.stack(diffs, -1)], dim=-1)
+
+
+class SkeletonGCN(nn.Module):
+    """Skeleton-only ScoNet-MT: the graph stream with ScoNet's separate FCs and BN-necks.
+
+    Args:
+        num_classes: 3.
+        layout: ``"mediapipe33"`` or ``"coco17"``.
+        in_channels: 3 (x, y, score) or 2.
+        channels: stage widths (default (32, 64, 128): light enough for 2 CPU cores).
+        blocks_per_stage: ST-GCN blocks per width (2 -> 6 blocks).
+        embed_dim: part embedding width (256).
+        velocity, bones: extra input channels.
+        graph_conv: ``"dense"`` (fast) or ``"sparse"`` (message passing).
+
+    Shapes:
+        pose: [N, T, V, 3] (x, y pixels, score; missing joints score 0), seq_lens [N] or None
+        -> ``embeddings`` [N, embed_dim, 9], ``logits`` [N, num_classes, 9].
+    """
+
+    modalities: tuple[str, ...] = ("pose",)
+
+    def __init__(
+        self,
+        num_classes: int = 3,
+        layout: str = "coco17",
+        in_channels: int = 3,
+        channels: Sequence[int] = (32, 64, 128),
+        blocks_per_stage: int = 2,
+        embed_dim: int = 256,
+        velocity: bool = False,
+        bones: bool = False,
+        graph_conv: str = "dense",
+        kernel: int = 9,
+        dropout: float = 0.0,
+    ):
+        super().__init__()
+        self.encoder = SkeletonEncoder(
+            layout,
+            in_channels,
+            channels,
+            blocks_per_stage,
+            velocity,
+            bones,
+            graph_conv,
+            kernel,
+            dropout,
+        )
+        self.num_parts = self.encoder.num_parts
+        self.fcs = SeparateFCs(self.num_parts, self.encoder.out_channels, embed_dim)
+        self.bnnecks = SeparateBNNecks(self.num_parts, embed_dim, num_classes)
+        init_like_opengait(self)
+
+    def forward(self, pose: Tensor, seq_lens: Tensor | None = None) -> dict[str, Tensor]:
+        embeddings = self.fcs(self.encoder(pose, seq_lens))
+        _, logits = self.bnnecks(embeddings)
+        return {"embeddings": embeddings, "logits": logits}
