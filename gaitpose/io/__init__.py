@@ -1,10 +1,21 @@
 """Input/output: the Sequence container, safe pickles, atomic writes, importers/exporters."""
 
 from gaitpose.io.atomic import atomic_path, atomic_write_bytes
+from gaitpose.io.opengait import (
+    OpenGaitFormatError,
+    OpenGaitRecord,
+    read_opengait_sequence,
+    read_partition,
+    scan_tree,
+    write_opengait_sequence,
+    write_partition,
+)
 from gaitpose.io.safe_pickle import UnsafePickleError, dump_pickle, load_pickle
 from gaitpose.io.sequence import Sequence, SequenceFormatError, load_sequence, save_sequence
 
 __all__ = [
+    "OpenGaitFormatError",
+    "OpenGaitRecord",
     "Sequence",
     "SequenceFormatError",
     "UnsafePickleError",
@@ -13,5 +24,10 @@ __all__ = [
     "dump_pickle",
     "load_pickle",
     "load_sequence",
+    "read_opengait_sequence",
+    "read_partition",
     "save_sequence",
+    "scan_tree",
+    "write_opengait_sequence",
+    "write_partition",
 ]

@@ -177,21 +177,14 @@ def _child(ss: np.random.SeedSequence, k: int) -> np.random.SeedSequence:
     return np.random.SeedSequence(ss.entropy, spawn_key=(*ss.spawn_key, k))
 
 
-def pose_to_pkl_array(kp: np.ndarray) -> np.ndarray:
-    """Sequence keypoints (NaN where missing) → the NaN-free pkl form (x = y = 0, score 0)."""
-    out = np.array(kp, dtype=np.float32, copy=True)
-    bad = ~np.isfinite(out[..., :2]).all(-1) | (out[..., 2] <= 0)
-    out[bad] = 0.0
-    return out
-
-
 def _work(args) -> dict:
     ps, frames, fps, view, out_dir, write_npz = args
     from gaitpose.io import dump_pickle
+    from gaitpose.io.opengait import pose_to_pkl
 
     g = generate_sequence(ps, frames, fps, view)
     seq_dir = Path(out_dir) / ps.id / ps.cls / view
-    dump_pickle(seq_dir / "pose.pkl", pose_to_pkl_array(g["keypoints"]))
+    dump_pickle(seq_dir / "pose.pkl", pose_to_pkl(g["keypoints"]))
     dump_pickle(seq_dir / "sils.pkl", g["silhouettes"])
     if write_npz:
         from gaitpose.io import Sequence, save_sequence
