@@ -16,7 +16,6 @@ found nobody are dropped from both.
 
 from __future__ import annotations
 
-import csv
 import os
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -27,6 +26,7 @@ import torch
 from torch.utils.data import Dataset
 
 from gaitpose import LABELS, label_index
+from gaitpose.io.formats import read_labels_csv
 from gaitpose.io.opengait import (
     OpenGaitRecord,
     load_record_arrays,
@@ -50,21 +50,6 @@ class _Item:
     record: OpenGaitRecord | None = None
     npz: Path | None = None
     extra: dict = field(default_factory=dict)
-
-
-def read_labels_csv(path: str | os.PathLike) -> dict[str, dict[str, str]]:
-    """Read a labels CSV (columns ``id``, ``class`` or ``label``; optional ``subject``) → {id: row}."""
-    path = Path(path)
-    with open(path, newline="") as fh:
-        reader = csv.DictReader(fh)
-        cols = {c.lower(): c for c in (reader.fieldnames or [])}
-        if "id" not in cols or not ({"class", "label"} & set(cols)):
-            raise ValueError(f"{path}: a labels CSV needs columns id and class (or label)")
-        out = {}
-        for row in reader:
-            r = {k.lower(): v for k, v in row.items() if k is not None}
-            out[str(r["id"]).strip()] = r
-    return out
 
 
 def _label_of(row: dict[str, str], where: str) -> int:
