@@ -207,29 +207,35 @@ def render_silhouettes(m: Motion, s: Subject, cam: Camera, path: Path, fps: floa
     head_r = cam.focal * 0.05 * s.height / zmean * k
     head_ry = cam.focal * 0.066 * s.height / zmean * k
     margin = 12
+    # all frames' render-canvas coordinates at once (integer pixels), then one loop of cv2 fills
+    every = np.concatenate([pa, pb, torso.reshape(T, -1, 2), head_c[:, None]], 1)
+    origin = every.min(1) - ((head_ry + margin) / k)[:, None]  # [T, 2] image px
+
+    def q(p):  # p [T, ..., 2] image px → canvas px (int)
+        shape = (T,) + (1,) * (p.ndim - 2) + (2,)
+        kk = k.reshape((T,) + (1,) * (p.ndim - 1))
+        return np.round((p - origin.reshape(shape)) * kk).astype(np.int32)
+
+    A, B = q(pa).tolist(), q(pb).tolist()
+    NA, NB, HC = q(neck_a).tolist(), q(neck_b).tolist(), q(head_c).tolist()
+    TQ = q(torso)
+    hulls = TQ.shape[1] - 1
+    pairs = np.concatenate([TQ[:, :-1], TQ[:, 1:]], 2)  # [T, L-1, 2S, 2] consecutive sections
+    thick = np.maximum(1, np.round(2 * rad)).astype(int).tolist()
+    neck_t = np.maximum(1, (2 * neck_r).astype(int)).tolist()
+    axes = np.stack([head_r, head_ry], 1).astype(int).tolist()
+    sizes = (SIL_PERSON_PX * 1.6 + 2 * margin + 2 * head_ry).astype(int)
+    canvas_all = np.zeros((int(sizes.max()), int(sizes.max())), np.uint8)
     out = np.empty((T, 64, 64), np.uint8)
     for i in range(T):
-        o = np.min(
-            np.concatenate([pa[i], pb[i], torso[i].reshape(-1, 2), head_c[i : i + 1]]), 0
-        ) - (head_ry[i] + margin) / k[i]
-        def q(p, i=i, o=o):
-            return np.round((p - o) * k[i]).astype(np.int32)
-
-        size = int(SIL_PERSON_PX * 1.6 + 2 * margin + 2 * head_ry[i])
-        canvas = np.zeros((size, size), np.uint8)
-        A, B = q(pa[i]), q(pb[i])
+        canvas = canvas_all[: sizes[i], : sizes[i]]
+        canvas[:] = 0
+        Ai, Bi, ti = A[i], B[i], thick[i]
         for j in range(n):
-            th = max(1, int(round(2 * rad[i, j])))
-            cv2.line(canvas, (int(A[j, 0]), int(A[j, 1])), (int(B[j, 0]), int(B[j, 1])), 255, th)
-        na, nb = q(neck_a[i]), q(neck_b[i])
-        cv2.line(canvas, (int(na[0]), int(na[1])), (int(nb[0]), int(nb[1])), 255, max(1, int(2 * neck_r[i])))
-        hc = q(head_c[i])
-        cv2.ellipse(
-            canvas, (int(hc[0]), int(hc[1])), (int(head_r[i]), int(head_ry[i])), cam.roll, 0, 360, 255, -1
-        )
-        tq = q(torso[i])
-        for L in range(tq.shape[0] - 1):
-            hull = cv2.convexHull(np.concatenate([tq[L], tq[L + 1]]))
-            cv2.fillConvexPoly(canvas, hull, 255)
+            cv2.line(canvas, Ai[j], Bi[j], 255, ti[j])
+        cv2.line(canvas, NA[i], NB[i], 255, neck_t[i])
+        cv2.ellipse(canvas, HC[i], axes[i], cam.roll, 0, 360, 255, -1)
+        for L in range(hulls):
+            cv2.fillConvexPoly(canvas, cv2.convexHull(pairs[i, L]), 255)
         out[i] = normalize_silhouette(canvas)
     return out

@@ -88,7 +88,7 @@ def sample_subject(rng: np.random.Generator, cls: str) -> Subject:
     H = float(np.clip(rng.normal(1.66, 0.09), 1.45, 1.95))
     sev = _tri(rng, *SEVERITY_RANGES[cls])
     convex = int(rng.choice([-1, 1]))
-    e = 3.0 * rng.dirichlet([1.6, 1.6, 1.6])  # expression: posture, contour, gait (mean 1 each)
+    e = 3.0 * rng.dirichlet([1.1, 1.1, 1.1])  # expression: posture, contour, gait (mean 1 each)
     c = convex * sev
     return Subject(
         height=H,
@@ -119,9 +119,9 @@ def sample_subject(rng: np.random.Generator, cls: str) -> Subject:
         arm_log_ratio=float(rng.normal(0.0, 0.08) - 0.4 * c * e[2]),
         step_phase=float(rng.normal(0.0, 0.006) + 0.035 * c * e[2]),
         # trunk contour: silhouettes only (no keypoint sits on the waist or flank)
-        waist_asym=float(rng.normal(0.0, 0.06) + 0.45 * c * e[1]),
-        spine_bow=float(rng.normal(0.0, 0.012) + 0.09 * c * e[1]),
-        chest_asym=float(rng.normal(0.0, 0.03) + 0.15 * c * e[1]),
+        waist_asym=float(rng.normal(0.0, 0.06) + 0.6 * c * e[1]),
+        spine_bow=float(rng.normal(0.0, 0.012) + 0.12 * c * e[1]),
+        chest_asym=float(rng.normal(0.0, 0.03) + 0.2 * c * e[1]),
     )
 
 
