@@ -11,7 +11,9 @@ Output of :func:`make_cohort` (``OUT``):
   true asymmetry values (ASYMMETRY.md conventions: tilts positive = subject's left higher,
   shifts/leans positive = towards the subject's left);
 * ``OUT/cohort.json`` — how it was made (fps, frames, view, seed, generator version, …);
-* optionally ``OUT/npz/<id>.npz`` — the same sequences as Sequence files (with world landmarks).
+* optionally ``OUT/npz/<id>.npz`` — the same sequences as Sequence files (with world
+  landmarks), with ``OUT/npz/labels.csv`` and ``OUT/npz/partition.json`` (a dataset on its
+  own). The ``.npz`` zip members carry write times, so only they are not byte-identical.
 
 Determinism: every subject and sequence draws from its own child of
 ``numpy.random.SeedSequence(seed)``, pickles use protocol 4, JSON is sorted, and no file
@@ -48,9 +50,38 @@ TRUTH_COLUMNS = (
     "step_time_left",
     "step_time_right",
     "step_time_asymmetry",
+    "step_time_asymmetry_ga",
     "cadence",
     "waist_asymmetry",
 )
+COLUMN_DOC = {
+    "id": "sequence id (the tree's first level)",
+    "subject": "subject id; sequences of a subject share body, severity and class",
+    "class": "negative / neutral / positive", "label": "class index (negative 0, neutral 1, positive 2)",
+    "split": "train / test (partition.json)", "view": "front / back / side", "frames": "frames",
+    "fps": "frames per second",
+    "severity": "latent severity in [0, 1]; class ranges overlap",
+    "convex_side": "side of the curve's convexity (subject's left / right)",
+    "shoulder_tilt": "deg, + = subject's left shoulder higher (mean over frames)",
+    "pelvic_obliquity": "deg, + = left hip joint higher",
+    "shoulder_pelvis_tilt": "deg, shoulder_tilt - pelvic_obliquity",
+    "trunk_shift": "% torso, mid-shoulder minus mid-hip, + = towards the subject's left",
+    "trunk_lateral_lean": "deg, + = trunk leaning to the subject's left",
+    "thoracopelvic_twist": "deg, thorax minus pelvis axial rotation, + = left shoulder forward",
+    "arm_swing_left": "range of wrist minus shoulder along the walk / arm length",
+    "arm_swing_right": "same, right arm",
+    "arm_swing_asymmetry": "%, SI = 200 |L - R| / (L + R) of the arm swings",
+    "step_time_left": "s, step ending at a left heel strike",
+    "step_time_right": "s, step ending at a right heel strike",
+    "step_time_asymmetry": "%, SI = 200 |L - R| / (L + R) (Robinson 1987)",
+    "step_time_asymmetry_ga": "%, GA = 100 |ln(L / R)| (Plotnik 2007)",
+    "cadence": "steps / min",
+    "waist_asymmetry": "relative waist/flank width difference, + = left wider (silhouette only)",
+    "expr_posture": "how much of the severity shows in posture (mean 1)",
+    "expr_contour": "how much shows in the trunk contour (silhouettes only; mean 1)",
+    "expr_gait": "how much shows in twist, arm swing, step timing (mean 1)",
+    "detected_fraction": "fraction of frames where the simulated detector found the person",
+}
 NOTE = (
     "Synthetic cohort from a parametric walker: a pipeline check, not clinical evidence. "
     "Cue sizes are chosen so that models have something to learn in each modality."
@@ -294,6 +325,14 @@ def make_cohort(
     for r in rows:
         writer.writerow({k: _fmt(v) for k, v in r.items()})
     atomic_write_text(out / "ground_truth.csv", buf.getvalue())
+    if write_npz:  # the Sequence folder is a dataset of its own: labels + partition beside it
+        lab = "id,class,subject,split\n" + "".join(
+            f"{r['id']},{r['class']},{r['subject']},{r['split']}\n" for r in rows
+        )
+        atomic_write_text(out / "npz" / "labels.csv", lab)
+        atomic_write_text(
+            out / "npz" / "partition.json", json.dumps(partition, indent=1, sort_keys=True) + "\n"
+        )
     counts = {c: sum(r["class"] == c for r in rows) for c in LABELS}
     meta = {
         "generator": "gaitpose.synth",
@@ -316,8 +355,9 @@ def make_cohort(
         "tree": "<id>/<class>/<view>/{pose.pkl,sils.pkl}",
         "pose_pkl": "float32 [T, 33, 3] x px, y px, visibility; missing joints x = y = 0, score 0",
         "sils_pkl": "uint8 [T, 64, 64] OpenGait-normalised silhouettes; zeros where undetected",
+        "ground_truth_columns": COLUMN_DOC,
         "files": ["partition.json", "ground_truth.csv", "cohort.json"]
-        + (["npz/<id>.npz"] if write_npz else []),
+        + (["npz/<id>.npz", "npz/labels.csv", "npz/partition.json"] if write_npz else []),
     }
     atomic_write_text(out / "cohort.json", json.dumps(meta, indent=1, sort_keys=True) + "\n")
     return rows

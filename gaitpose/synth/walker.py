@@ -357,6 +357,7 @@ def _truth(joints, p, stride_t, s: Subject, twist, amp_l, amp_r) -> dict:
         "step_time_left": float(step_l),
         "step_time_right": float(step_r),
         "step_time_asymmetry": float(200 * abs(step_l - step_r) / (step_l + step_r)),
+        "step_time_asymmetry_ga": float(100 * abs(np.log(step_l / step_r))),
         "cadence": float(120.0 / stride_t),
         "waist_asymmetry": float(s.waist_asym),
     }

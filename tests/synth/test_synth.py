@@ -132,19 +132,27 @@ def test_frame_rate_correct_timing():
     assert m30.truth["cadence"] == pytest.approx(m60.truth["cadence"])
 
 
-def test_signs_follow_asymmetry_conventions():
-    """Shoulder tilt measured from image keypoints has the ground truth's sign (left higher > 0)."""
+@pytest.mark.parametrize("view", ["front", "back"])
+def test_signs_follow_asymmetry_conventions(view):
+    """Tilts and shifts measured on image keypoints (ASYMMETRY.md formulas, facing sign s)
+    have the ground truth's signs: left higher > 0, shift towards the subject's left > 0."""
     plan = plan_cohort(40, ratio=(0, 0, 1), seed=11)
-    agree = []
-    for ps in plan[:12]:
-        g = generate_sequence(ps, 30, 30.0, "front")
+    agree = {"shoulder_tilt": [], "trunk_shift": []}
+    for ps in plan[:14]:
+        g = generate_sequence(ps, 30, 30.0, view)
         kp = g["keypoints"]
-        sl, sr = kp[:, 11], kp[:, 12]
+        sl, sr, hl, hr = kp[:, 11], kp[:, 12], kp[:, 23], kp[:, 24]
+        s = np.sign(np.nanmedian(hl[:, 0] - hr[:, 0]))
+        assert s == (1 if view == "front" else -1)
         tilt = np.degrees(np.arctan2(sr[:, 1] - sl[:, 1], np.abs(sl[:, 0] - sr[:, 0])))
-        truth = g["truth"]["shoulder_tilt"]
-        if abs(truth) > 3:
-            agree.append(np.sign(np.nanmedian(tilt)) == np.sign(truth))
-    assert len(agree) >= 3 and np.mean(agree) >= 0.75
+        ms, mh = (sl + sr) / 2, (hl + hr) / 2
+        shift = s * (ms[:, 0] - mh[:, 0]) / np.hypot(*(ms - mh)[:, :2].T) * 100
+        for name, measured in (("shoulder_tilt", tilt), ("trunk_shift", shift)):
+            truth = g["truth"][name]
+            if abs(truth) > 3:
+                agree[name].append(np.sign(np.nanmedian(measured)) == np.sign(truth))
+    for name, a in agree.items():
+        assert len(a) >= 3 and np.mean(a) >= 0.75, name
 
 
 def test_ground_truth_separates_but_no_single_feature_is_perfect(tmp_path):
@@ -167,3 +175,40 @@ def test_ground_truth_separates_but_no_single_feature_is_perfect(tmp_path):
     model = make_pipeline(StandardScaler(), LogisticRegression())
     acc = cross_val_score(model, X, y, cv=StratifiedKFold(5, shuffle=True, random_state=0)).mean()
     assert acc > 0.7
+
+
+def test_npz_option_and_other_views(tmp_path):
+    from gaitpose.data import GaitDataset
+    from gaitpose.io import load_sequence
+
+    assert main(["synth", "-o", str(tmp_path), "--sequences", "6", "--frames", "20", "--view", "side",
+                 "--fps", "25", "--class-ratio", "1:1:1", "--npz", "-j", "1"]) == 0
+    rows = _read_gt(tmp_path)
+    assert [sum(r["class"] == c for r in rows) for c in LABELS] == [2, 2, 2]
+    seq = load_sequence(tmp_path / "npz" / f"{rows[0]['id']}.npz")
+    assert seq.fps == 25 and seq.world.shape == (20, 33, 3) and seq.layout == "mediapipe33"
+    np.testing.assert_array_equal(
+        seq.silhouettes, load_pickle(tmp_path / rows[0]["id"] / rows[0]["class"] / "side" / "sils.pkl")
+    )
+    ds_tree = GaitDataset(tmp_path, split="all", sample_type="all_ordered")
+    ds_npz = GaitDataset(tmp_path / "npz", split="all", sample_type="all_ordered")
+    assert ds_tree.ids == ds_npz.ids and ds_tree.subjects == ds_npz.subjects
+    assert ds_tree.labels == ds_npz.labels
+    a, b = ds_tree[0], ds_npz[0]
+    assert torch_equal(a["sils"], b["sils"]) and torch_equal(a["pose"], b["pose"])
+
+
+def torch_equal(a, b) -> bool:
+    return a.shape == b.shape and bool((a == b).all())
+
+
+def test_bad_usage_exit_2(tmp_path):
+    assert main(["synth", "-o", str(tmp_path), "--sequences", "0"]) == 2
+    with pytest.raises(SystemExit) as e:
+        main(["synth", "-o", str(tmp_path), "--class-ratio", "1:2"])
+    assert e.value.code == 2
+
+
+def test_every_ground_truth_column_documented(cohort):
+    meta = json.loads((cohort / "cohort.json").read_text())
+    assert set(_read_gt(cohort)[0]) == set(meta["ground_truth_columns"])
