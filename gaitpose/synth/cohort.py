@@ -1,0 +1,363 @@
+"""The synthetic labelled cohort: plan, generate, and write it as an OpenGait tree.
+
+Output of :func:`make_cohort` (``OUT``):
+
+* ``OUT/<id>/<class>/<view>/pose.pkl`` — float32 [T, 33, 3] MediaPipe-33 (x px, y px,
+  visibility); missing joints stored NaN-free as ``x = y = 0, score = 0`` (readers turn
+  score-0 joints back into NaN);
+* ``OUT/<id>/<class>/<view>/sils.pkl`` — uint8 [T, 64, 64], OpenGait-normalised;
+* ``OUT/partition.json`` — ``TRAIN_SET`` / ``TEST_SET``, disjoint by subject, stratified by class;
+* ``OUT/ground_truth.csv`` — one row per sequence: id, subject, class, severity and the
+  true asymmetry values (ASYMMETRY.md conventions: tilts positive = subject's left higher,
+  shifts/leans positive = towards the subject's left);
+* ``OUT/cohort.json`` — how it was made (fps, frames, view, seed, generator version, …);
+* optionally ``OUT/npz/<id>.npz`` — the same sequences as Sequence files (with world
+  landmarks), with ``OUT/npz/labels.csv`` and ``OUT/npz/partition.json`` (a dataset on its
+  own). The ``.npz`` zip members carry write times, so only they are not byte-identical.
+
+Determinism: every subject and sequence draws from its own child of
+``numpy.random.SeedSequence(seed)``, pickles use protocol 4, JSON is sorted, and no file
+holds a timestamp — the same arguments give byte-identical files, whatever the number of
+worker processes.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import multiprocessing as mp
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from gaitpose import LABELS, label_index
+
+GENERATOR_VERSION = "1.0"
+DEFAULT_RATIO = (800, 200, 493)  # Scoliosis1K overall: negative : neutral : positive
+TRUTH_COLUMNS = (
+    "shoulder_tilt",
+    "pelvic_obliquity",
+    "shoulder_pelvis_tilt",
+    "trunk_shift",
+    "trunk_lateral_lean",
+    "thoracopelvic_twist",
+    "arm_swing_left",
+    "arm_swing_right",
+    "arm_swing_asymmetry",
+    "step_time_left",
+    "step_time_right",
+    "step_time_asymmetry",
+    "step_time_asymmetry_ga",
+    "cadence",
+    "waist_asymmetry",
+)
+COLUMN_DOC = {
+    "id": "sequence id (the tree's first level)",
+    "subject": "subject id; sequences of a subject share body, severity and class",
+    "class": "negative / neutral / positive", "label": "class index (negative 0, neutral 1, positive 2)",
+    "split": "train / test (partition.json)", "view": "front / back / side", "frames": "frames",
+    "fps": "frames per second",
+    "severity": "latent severity in [0, 1]; class ranges overlap",
+    "convex_side": "side of the curve's convexity (subject's left / right)",
+    "shoulder_tilt": "deg, + = subject's left shoulder higher (mean over frames)",
+    "pelvic_obliquity": "deg, + = left hip joint higher",
+    "shoulder_pelvis_tilt": "deg, shoulder_tilt - pelvic_obliquity",
+    "trunk_shift": "% torso, mid-shoulder minus mid-hip, + = towards the subject's left",
+    "trunk_lateral_lean": "deg, + = trunk leaning to the subject's left",
+    "thoracopelvic_twist": "deg, thorax minus pelvis axial rotation, + = left shoulder forward",
+    "arm_swing_left": "range of wrist minus shoulder along the walk / arm length",
+    "arm_swing_right": "same, right arm",
+    "arm_swing_asymmetry": "%, SI = 200 |L - R| / (L + R) of the arm swings",
+    "step_time_left": "s, step ending at a left heel strike",
+    "step_time_right": "s, step ending at a right heel strike",
+    "step_time_asymmetry": "%, SI = 200 |L - R| / (L + R) (Robinson 1987)",
+    "step_time_asymmetry_ga": "%, GA = 100 |ln(L / R)| (Plotnik 2007)",
+    "cadence": "steps / min",
+    "waist_asymmetry": "relative waist/flank width difference, + = left wider (silhouette only)",
+    "expr_posture": "how much of the severity shows in posture (mean 1)",
+    "expr_contour": "how much shows in the trunk contour (silhouettes only; mean 1)",
+    "expr_gait": "how much shows in twist, arm swing, step timing (mean 1)",
+    "detected_fraction": "fraction of frames where the simulated detector found the person",
+}
+NOTE = (
+    "Synthetic cohort from a parametric walker: a pipeline check, not clinical evidence. "
+    "Cue sizes are chosen so that models have something to learn in each modality."
+)
+
+
+@dataclass(frozen=True)
+class PlannedSequence:
+    """One sequence of the plan."""
+
+    id: str
+    subject: str
+    cls: str
+    split: str
+    subject_seed: np.random.SeedSequence
+    seed: np.random.SeedSequence
+
+
+def class_counts(n: int, ratio: tuple[float, ...]) -> list[int]:
+    """Split ``n`` into classes by ``ratio`` (largest remainder; every class ≥ 1 when n ≥ 3)."""
+    r = np.asarray(ratio, float)
+    if r.shape != (3,) or (r < 0).any() or r.sum() <= 0:
+        raise ValueError(f"class ratio must be three non-negative numbers, got {ratio}")
+    exact = n * r / r.sum()
+    counts = np.floor(exact).astype(int)
+    for i in np.argsort(-(exact - counts), kind="stable")[: n - counts.sum()]:
+        counts[i] += 1
+    if n >= 3:
+        for i in range(3):
+            if counts[i] == 0 and r[i] > 0:
+                counts[i] = 1
+                counts[int(np.argmax(counts))] -= 1
+    return counts.tolist()
+
+
+def plan_cohort(
+    n: int, ratio=DEFAULT_RATIO, seed: int = 0, test_fraction: float = 0.3
+) -> list[PlannedSequence]:
+    """Subjects (1–3 sequences each), classes, ids and the train/test split.
+
+    The split is disjoint by subject and stratified by class: within each class,
+    whole subjects go to the test set until it holds ``test_fraction`` of the sequences.
+    """
+    root = np.random.SeedSequence(seed)
+    plan_ss, subj_ss, seq_ss = root.spawn(3)
+    rng = np.random.default_rng(plan_ss)
+    counts = class_counts(n, ratio)
+    subjects: list[tuple[str, int]] = []  # (class, number of sequences)
+    for cls, count in zip(LABELS, counts):
+        left = count
+        while left > 0:
+            k = int(min(left, rng.choice([1, 2, 3], p=[0.5, 0.3, 0.2])))
+            subjects.append((cls, k))
+            left -= k
+    order = rng.permutation(len(subjects))
+    subjects = [subjects[i] for i in order]
+    subj_names = [f"S{i:05d}" for i in range(len(subjects))]
+    split: dict[str, str] = {}
+    for cls in LABELS:
+        members = [i for i, (c, _) in enumerate(subjects) if c == cls]
+        total = sum(subjects[i][1] for i in members)
+        got = 0
+        for i in rng.permutation(members) if members else []:
+            if got < test_fraction * total and (got + subjects[i][1] <= total - 1 or total <= 1):
+                split[subj_names[i]] = "test"
+                got += subjects[i][1]
+            else:
+                split[subj_names[i]] = "train"
+    subj_seeds = subj_ss.spawn(len(subjects))
+    seq_seeds = seq_ss.spawn(n)
+    width = max(5, len(str(n - 1)))
+    out: list[PlannedSequence] = []
+    for si, (cls, k) in enumerate(subjects):
+        for _ in range(k):
+            i = len(out)
+            out.append(
+                PlannedSequence(
+                    id=f"{i:0{width}d}",
+                    subject=subj_names[si],
+                    cls=cls,
+                    split=split[subj_names[si]],
+                    subject_seed=subj_seeds[si],
+                    seed=seq_seeds[i],
+                )
+            )
+    return out
+
+
+def generate_sequence(
+    ps: PlannedSequence, frames: int, fps: float, view: str
+) -> dict:
+    """Simulate and render one planned sequence.
+
+    Returns:
+        dict with ``keypoints`` float32 [T, 33, 3] (NaN where missing), ``world`` float32
+        [T, 33, 3], ``silhouettes`` uint8 [T, 64, 64], ``detected`` bool [T],
+        ``subject`` (the :class:`~gaitpose.synth.walker.Subject`), ``truth`` dict, ``camera``.
+    """
+    from gaitpose.synth.render import make_scene, render_keypoints, render_silhouettes
+    from gaitpose.synth.walker import sample_subject, simulate
+
+    subject = sample_subject(np.random.default_rng(ps.subject_seed), ps.cls)
+    sim_ss, cam_ss, kp_ss = (_child(ps.seed, k) for k in range(3))
+    motion = simulate(subject, frames, fps, np.random.default_rng(sim_ss))
+    cam, path = make_scene(view, subject, frames, fps, np.random.default_rng(cam_ss))
+    kp, world, detected = render_keypoints(
+        motion, subject, view, cam, path, fps, np.random.default_rng(kp_ss)
+    )
+    sils = render_silhouettes(motion, subject, cam, path, fps)
+    sils[~detected] = 0
+    return {
+        "keypoints": kp,
+        "world": world,
+        "silhouettes": sils,
+        "detected": detected,
+        "subject": subject,
+        "truth": motion.truth,
+        "camera": {"focal": cam.focal, "height": cam.height, "roll": cam.roll},
+    }
+
+
+def _child(ss: np.random.SeedSequence, k: int) -> np.random.SeedSequence:
+    """The k-th child of ``ss``, without ``spawn``'s state (the same on every call)."""
+    return np.random.SeedSequence(ss.entropy, spawn_key=(*ss.spawn_key, k))
+
+
+def _work(args) -> dict:
+    ps, frames, fps, view, out_dir, write_npz = args
+    from gaitpose.io import dump_pickle
+    from gaitpose.io.opengait import pose_to_pkl
+
+    g = generate_sequence(ps, frames, fps, view)
+    seq_dir = Path(out_dir) / ps.id / ps.cls / view
+    dump_pickle(seq_dir / "pose.pkl", pose_to_pkl(g["keypoints"]))
+    dump_pickle(seq_dir / "sils.pkl", g["silhouettes"])
+    if write_npz:
+        from gaitpose.io import Sequence, save_sequence
+        from gaitpose.synth.render import IMAGE_SIZE
+
+        seq = Sequence(
+            keypoints=g["keypoints"],
+            fps=fps,
+            image_size=IMAGE_SIZE,
+            layout="mediapipe33",
+            detected=g["detected"],
+            world=g["world"],
+            silhouettes=g["silhouettes"],
+            meta={
+                "source": "gaitpose synth",
+                "generator_version": GENERATOR_VERSION,
+                "id": ps.id,
+                "subject": ps.subject,
+                "class": ps.cls,
+                "view": view,
+            },
+        )
+        save_sequence(Path(out_dir) / "npz" / f"{ps.id}.npz", seq)
+    s = g["subject"]
+    row = {
+        "id": ps.id,
+        "subject": ps.subject,
+        "class": ps.cls,
+        "label": label_index(ps.cls),
+        "split": ps.split,
+        "view": view,
+        "frames": frames,
+        "fps": fps,
+        "severity": s.severity,
+        "convex_side": "left" if s.convex > 0 else "right",
+        **{k: g["truth"][k] for k in TRUTH_COLUMNS},
+        "expr_posture": s.expr_posture,
+        "expr_contour": s.expr_contour,
+        "expr_gait": s.expr_gait,
+        "detected_fraction": float(g["detected"].mean()),
+    }
+    return row
+
+
+def _fmt(v) -> str:
+    if isinstance(v, float):
+        return f"{v:.6g}"
+    return str(v)
+
+
+def make_cohort(
+    out: str | os.PathLike,
+    sequences: int = 300,
+    frames: int = 300,
+    seed: int = 0,
+    view: str = "front",
+    fps: float = 30.0,
+    ratio=DEFAULT_RATIO,
+    test_fraction: float = 0.3,
+    workers: int = 1,
+    write_npz: bool = False,
+    progress: bool = True,
+) -> list[dict]:
+    """Generate and write a cohort (see the module docstring); returns the ground-truth rows."""
+    from gaitpose import __version__
+    from gaitpose.io.atomic import atomic_write_text
+    from gaitpose.synth.render import IMAGE_SIZE
+
+    if sequences < 1 or frames < 1 or fps <= 0:
+        raise ValueError("sequences and frames must be ≥ 1 and fps > 0")
+    if view not in ("front", "back", "side"):
+        raise ValueError(f"unknown view {view!r} (front, back or side)")
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    plan = plan_cohort(sequences, ratio, seed, test_fraction)
+    jobs = [(ps, frames, fps, view, str(out), write_npz) for ps in plan]
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(jobs), desc="synth", unit="seq")
+    rows: list[dict] = []
+    if workers > 1 and len(jobs) > 1:
+        ctx = mp.get_context("spawn")
+        with ctx.Pool(workers) as pool:
+            for row in pool.imap(_work, jobs, chunksize=1):
+                rows.append(row)
+                if bar:
+                    bar.update()
+    else:
+        for job in jobs:
+            rows.append(_work(job))
+            if bar:
+                bar.update()
+    if bar:
+        bar.close()
+    rows.sort(key=lambda r: r["id"])
+
+    partition = {
+        "TRAIN_SET": [r["id"] for r in rows if r["split"] == "train"],
+        "TEST_SET": [r["id"] for r in rows if r["split"] == "test"],
+    }
+    atomic_write_text(out / "partition.json", json.dumps(partition, indent=1, sort_keys=True) + "\n")
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=list(rows[0].keys()), lineterminator="\n")
+    writer.writeheader()
+    for r in rows:
+        writer.writerow({k: _fmt(v) for k, v in r.items()})
+    atomic_write_text(out / "ground_truth.csv", buf.getvalue())
+    if write_npz:  # the Sequence folder is a dataset of its own: labels + partition beside it
+        lab = "id,class,subject,split\n" + "".join(
+            f"{r['id']},{r['class']},{r['subject']},{r['split']}\n" for r in rows
+        )
+        atomic_write_text(out / "npz" / "labels.csv", lab)
+        atomic_write_text(
+            out / "npz" / "partition.json", json.dumps(partition, indent=1, sort_keys=True) + "\n"
+        )
+    counts = {c: sum(r["class"] == c for r in rows) for c in LABELS}
+    meta = {
+        "generator": "gaitpose.synth",
+        "generator_version": GENERATOR_VERSION,
+        "gaitpose_version": __version__,
+        "note": NOTE,
+        "seed": seed,
+        "sequences": len(rows),
+        "subjects": len({r["subject"] for r in rows}),
+        "frames": frames,
+        "fps": fps,
+        "view": view,
+        "class_ratio": list(ratio),
+        "class_counts": counts,
+        "labels": list(LABELS),
+        "test_fraction": test_fraction,
+        "image_size": list(IMAGE_SIZE),
+        "layout": "mediapipe33",
+        "silhouette_size": [64, 64],
+        "tree": "<id>/<class>/<view>/{pose.pkl,sils.pkl}",
+        "pose_pkl": "float32 [T, 33, 3] x px, y px, visibility; missing joints x = y = 0, score 0",
+        "sils_pkl": "uint8 [T, 64, 64] OpenGait-normalised silhouettes; zeros where undetected",
+        "ground_truth_columns": COLUMN_DOC,
+        "files": ["partition.json", "ground_truth.csv", "cohort.json"]
+        + (["npz/<id>.npz", "npz/labels.csv", "npz/partition.json"] if write_npz else []),
+    }
+    atomic_write_text(out / "cohort.json", json.dumps(meta, indent=1, sort_keys=True) + "\n")
+    return rows
