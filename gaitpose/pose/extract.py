@@ -110,7 +110,8 @@ def extract_video(
     if backend not in ("legacy", "tasks"):
         raise ValueError(f"unknown backend {backend!r} (expected legacy or tasks)")
     try:
-        reader = VideoReader(path, fps=fps, strict_length=max_frames is None)
+        with native_stderr_silenced(quiet):  # FFmpeg may complain about a bad file
+            reader = VideoReader(path, fps=fps, strict_length=max_frames is None)
     except VideoError as exc:
         raise ExtractError(str(exc)) from None
     height, width = reader.size
@@ -141,10 +142,7 @@ def extract_video(
         with native_stderr_silenced(quiet), overlay_ctx as overlay_tmp:
             if quiet:
                 quiet_mediapipe_env()
-            try:
-                be: PoseBackend = make_backend(backend, model, segmentation=silhouettes or overlay is not None)
-            except ValueError:
-                raise
+            be: PoseBackend = make_backend(backend, model, segmentation=silhouettes or overlay is not None)
             try:
                 if overlay is not None:
                     from gaitpose.pose.overlay import OverlayWriter
