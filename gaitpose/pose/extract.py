@@ -21,6 +21,7 @@ import queue
 import re
 import signal
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterable
 from collections.abc import Sequence as Seq
@@ -427,6 +428,7 @@ def _worker_main(wid: int, settings: Settings, tasks, results) -> None:  # pragm
         os.dup2(devnull, 2)
         os.close(devnull)
     worker_settings = Settings(**{**asdict(settings), "quiet": False})  # fd 2 already silenced
+    parent = mp.parent_process()
     while True:
         job = tasks.get()
         if job is None:
@@ -434,6 +436,8 @@ def _worker_main(wid: int, settings: Settings, tasks, results) -> None:  # pragm
         last = [0.0]
 
         def _progress(done: int, total: int, job=job, last=last) -> None:
+            if parent is not None and not parent.is_alive():
+                raise SystemExit(1)  # the parent was killed: stop (temporary files are removed)
             now = time.monotonic()
             if now - last[0] > 0.25 or done == total:
                 last[0] = now
@@ -576,6 +580,10 @@ def run_batch(
                              detected_fraction=done.detected_fraction))  # fmt: skip
         else:
             todo.append(job)
+    old_term = None
+    if threading.current_thread() is threading.main_thread():
+        # `kill PID` stops like Ctrl-C: workers terminated, temporary files removed, manifest written.
+        old_term = signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
         if jobs <= 1 or len(todo) <= 1:
             for job in todo:
@@ -590,9 +598,15 @@ def run_batch(
         raise
     finally:
         bars.close()
+        if old_term is not None:
+            signal.signal(signal.SIGTERM, old_term)
     final = [results[n] for n in order]
     write_manifest(manifest, final)
     return final
+
+
+def _raise_interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
 
 
 def _run_pool(todo: list[Job], settings: Settings, n: int, bars: _Bars, record) -> None:
