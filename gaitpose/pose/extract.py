@@ -93,7 +93,8 @@ def extract_video(
         fps: override the container's frame rate (required when it reports 0).
         overlay: if given, also write an overlay video there (atomically).
         max_frames: stop after this many frames (for quick checks; the length check is skipped).
-        quiet: silence MediaPipe's native logging on stderr while running.
+        quiet: silence native logging (MediaPipe, TFLite, FFmpeg) on stderr while running;
+            Python's own stderr output (progress bars) still shows.
 
     Returns:
         :class:`Sequence` with keypoints [T, 33, 3] (px, visibility; NaN where not detected),
@@ -105,6 +106,22 @@ def extract_video(
             no person detected, ...).
         ValueError: bad arguments (unknown backend, tasks backend without a model).
     """
+    with native_stderr_silenced(quiet):
+        return _extract_video(path, backend, silhouettes, model, progress, fps, overlay, max_frames, quiet)
+
+
+def _extract_video(
+    path: str | os.PathLike,
+    backend: str = "legacy",
+    silhouettes: bool = True,
+    model: str | os.PathLike | None = None,
+    progress: bool | Callable[[int, int], None] = False,
+    fps: float | None = None,
+    overlay: str | os.PathLike | None = None,
+    max_frames: int | None = None,
+    quiet: bool = True,
+) -> Sequence:
+    """See :func:`extract_video` (runs with native stderr already silenced)."""
     path = Path(path)
     if backend == "tasks" and model is None:
         raise ValueError(MODEL_HINT)
@@ -475,7 +492,8 @@ class _Bars:
     def start(self, slot: int, name: str, total: int) -> None:
         if self.enabled:
             bar = self.slots[slot]
-            bar.reset(total=total or None)
+            bar.reset()
+            bar.total = total or None
             bar.set_description_str(name[:30])
 
     def update(self, slot: int, done: int, total: int) -> None:
@@ -558,7 +576,21 @@ def run_batch(
             progress = sys.stderr.isatty()
         except (AttributeError, ValueError):
             progress = False
-    bars = _Bars(progress, total=len(planned) + len(missing), slots=max(1, min(jobs, len(planned))))
+    # Native logs (MediaPipe, FFmpeg) are silenced for the whole batch; the bars are created inside so
+    # that they write to the real stderr.
+    with native_stderr_silenced():
+        bars = _Bars(progress, total=len(planned) + len(missing), slots=max(1, min(jobs, len(planned))))
+        try:
+            _batch(planned, missing, out, force, jobs, settings, bars, progress, prog, results, order)
+        finally:
+            bars.close()
+    final = [results[n] for n in order]
+    write_manifest(manifest, final)
+    return final
+
+
+def _batch(planned, missing, out: Path, force, jobs, settings, bars, progress, prog, results, order) -> None:
+    manifest = out / MANIFEST_NAME
 
     def record(res: JobResult, key: str | None = None) -> None:
         results[res.name if key is None else key] = res
@@ -597,12 +629,8 @@ def run_batch(
         write_manifest(manifest, [results[n] for n in order if n in results])
         raise
     finally:
-        bars.close()
         if old_term is not None:
             signal.signal(signal.SIGTERM, old_term)
-    final = [results[n] for n in order]
-    write_manifest(manifest, final)
-    return final
 
 
 def _raise_interrupt(signum, frame) -> None:
