@@ -25,7 +25,10 @@ CAVEATS = (
     "pelvic and shoulder motion; Kim 2020, Mahaudens 2010); asymmetry indices alone are weak "
     "classifiers."
 )
-_TILT_CAVEAT = "Camera roll adds a constant (see shoulder_pelvis_tilt, qc_camera_roll_deg)."
+_TILT_CAVEAT = (
+    "Camera roll adds a constant; keypoints are de-rotated by qc_camera_roll_deg (leg-axis "
+    "estimate, [S]) unless --no-roll-correction; shoulder_pelvis_tilt cancels roll anyway."
+)
 _PROXY = "Hip joint centres are a proxy for the iliac crests."
 _2D = "2-D projection: out-of-plane rotation and perspective change the value."
 
@@ -286,8 +289,10 @@ _KEYS: dict[str, tuple[str, str]] = {
     "qc_side_fraction": ("fraction", "frames seen from the side (|body width| < 0.25 torso)"),
     "qc_camera_roll_deg": (
         "deg",
-        "camera roll estimate [S]: median of (shoulder_tilt + pelvic_obliquity) / 2; "
-        "also contains any common tilt of the subject",
+        "camera roll estimate [S]: minus the median over front/back frames of the mean hip-to-ankle "
+        "axis angle of both legs (legs swing in the sagittal plane, so their mean axis is vertical "
+        "for a level camera); positive = image rotated clockwise (subject's left lowered when facing "
+        "the camera). Front/back keypoints are de-rotated by it before the features.",
     ),
     "qc_event_method": ("", "gait event method: frontal (Stenum 2021), side (Zeni 2008) or none"),
     "qc_strides_left": ("count", "complete left strides"),

@@ -59,6 +59,30 @@ def detect_peaks(x: np.ndarray, distance: int, rel_prominence: float = 0.25) -> 
     return np.concatenate(out).astype(int) if out else np.zeros(0, int)
 
 
+def local_normalise(x: np.ndarray, window: int) -> np.ndarray:
+    """Divide ``x`` (minus its local mean) by its local RMS over a centred ``window`` (frames).
+
+    Perspective makes the ankle signal of a subject walking towards the camera grow as they
+    approach; normalising locally keeps one prominence threshold valid along the sequence.
+
+    Shapes: [T] → [T] (NaN kept).
+    """
+    from scipy.ndimage import uniform_filter1d
+
+    f = np.isfinite(x)
+    if f.sum() < 3:
+        return x
+    w = max(int(window), 3)
+    xf = np.where(f, x, 0.0)
+    n = uniform_filter1d(f.astype(float), w, mode="constant")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = uniform_filter1d(xf, w, mode="constant") / n
+        d = np.where(f, x - mean, 0.0)
+        rms = np.sqrt(uniform_filter1d(d * d, w, mode="constant") / n)
+        out = (x - mean) / rms
+    return np.where(f & (rms > 0), out, np.nan)
+
+
 def _alternate(left: np.ndarray, right: np.ndarray, score_l: np.ndarray, score_r: np.ndarray):
     """Keep heel strikes alternating left/right: of two consecutive same-foot events keep the
     one with the larger score."""
@@ -86,6 +110,7 @@ def frontal_events(e: np.ndarray, fps: float, min_stride_s: float = 0.4) -> Even
         min_stride_s: shortest plausible stride (s); peaks of one foot are at least 0.8 × this apart.
     """
     dist = max(int(round(0.8 * min_stride_s * fps)), 1)
+    e = local_normalise(e, int(round(1.5 * fps)))
     lt = detect_peaks(e, dist)
     rt = detect_peaks(-e, dist)
     lt, rt = _alternate(lt, rt, e[lt], -e[rt])
@@ -126,21 +151,31 @@ def strides_and_steps(
         (strides, steps): lists of ``(side, start_frame, end_frame)``; a stride of ``side`` runs
         between two heel strikes of that foot (one of the other foot in between), a step of
         ``side`` ends at a heel strike of that foot and starts at the previous one of the other.
-        Strides outside ``[min_stride_s, max_stride_s]`` and steps longer than
-        ``max_stride_s / 1.5`` (missed events) are dropped.
+        Strides outside ``[min_stride_s, max_stride_s]`` or outside 0.67–1.5 × the median
+        same-foot interval, and steps longer than that upper bound / 1.5 (missed events),
+        are dropped.
     """
     ev_all = sorted(
         [(int(t), "left") for t in ev.hs_left] + [(int(t), "right") for t in ev.hs_right]
     )
     strides, steps = [], []
+    # a typical stride: the median same-foot interval (used to reject missed events)
+    same = [
+        (ev_all[i][0] - ev_all[i - 2][0]) / fps
+        for i in range(2, len(ev_all))
+        if ev_all[i][1] == ev_all[i - 2][1]
+    ]
+    typical = float(np.median(same)) if same else float("nan")
+    lo = max(min_stride_s, 0.67 * typical) if same else min_stride_s
+    hi = min(max_stride_s, 1.5 * typical) if same else max_stride_s
     for i in range(1, len(ev_all)):
         (t0, s0), (t1, s1) = ev_all[i - 1], ev_all[i]
-        if s0 != s1 and (t1 - t0) / fps <= max_stride_s / 1.5 and t1 > t0:
+        if s0 != s1 and t1 > t0 and (t1 - t0) / fps <= hi / 1.5:
             steps.append((s1, t0, t1))
         if i >= 2:
             (ta, sa), (_, sm) = ev_all[i - 2], ev_all[i - 1]
             if sa == s1 and sm != s1:
                 dur = (t1 - ta) / fps
-                if min_stride_s <= dur <= max_stride_s:
+                if lo <= dur <= hi:
                     strides.append((s1, ta, t1))
     return strides, steps

@@ -80,6 +80,7 @@ class FeatureParams:
     min_keypoint_fraction: float = 0.5
     stride_coverage: float = 0.5  #: fraction of valid frames a stride needs for its mean
     facing_majority: float = 0.7  #: fraction of frames for a sequence facing label (else mixed)
+    correct_roll: bool = True  #: de-rotate front/back views by the leg-axis camera roll estimate
 
 
 @dataclass
@@ -236,6 +237,35 @@ def _walking_direction(mh_x: np.ndarray, fps: float) -> np.ndarray:
     return np.where(np.isfinite(d) & (d != 0), d, glob)
 
 
+def camera_roll(joints: dict[str, np.ndarray], side_ratio: float = 0.25) -> float:
+    """Camera roll (deg) from the mean leg axis in front/back frames [S].
+
+    A level camera sees the hip→ankle axis of each leg, averaged over both legs and over the
+    gait cycle, as vertical (the legs swing in the sagittal plane, which a front or back view
+    sees edge-on); a rolled camera rotates it. Positive = the image content is rotated
+    clockwise on screen (the ``x cos r - y sin r`` convention with y down), which lowers the
+    subject's left side when facing the camera. NaN without front/back frames or leg joints.
+
+    Args:
+        joints: name → [T, 2] pixels (as returned by :func:`clean_keypoints`).
+    """
+    need = ("left_hip", "right_hip", "left_ankle", "right_ankle", "left_shoulder", "right_shoulder")
+    if not all(n in joints for n in need):
+        return float("nan")
+    ls, rs, lh, rh = (
+        joints[n] for n in ("left_shoulder", "right_shoulder", "left_hip", "right_hip")
+    )
+    torso = geo.torso_length(geo.midpoint(ls, rs), geo.midpoint(lh, rh))
+    face = geo.facing(ls, rs, lh, rh, np.where(torso > 0, torso, np.nan), side_ratio)
+    frontal = (face == geo.FRONT) | (face == geo.BACK)
+    ang = []
+    for lr in ("left", "right"):
+        d = joints[f"{lr}_ankle"] - joints[f"{lr}_hip"]
+        ang.append(np.degrees(np.arctan2(d[:, 0], d[:, 1])))
+    mean = np.where(frontal, 0.5 * (ang[0] + ang[1]), np.nan)
+    return -_nanmedian(mean)
+
+
 # ----------------------------------------------------------------------------- main
 def sequence_features(
     keypoints: np.ndarray,
@@ -269,6 +299,11 @@ def _sequence_features(keypoints, fps, layout, world, detected, params) -> Seque
     J, info = clean_keypoints(keypoints, fps, layout, params)
     T = int(np.asarray(keypoints).shape[0])
     nan2 = np.full((T, 2), np.nan)
+    roll = camera_roll(J, params.side_ratio)
+    if params.correct_roll and np.isfinite(roll):
+        c, sn = np.cos(np.radians(-roll)), np.sin(np.radians(-roll))
+        rot = np.array([[c, -sn], [sn, c]])
+        J = {n: v @ rot.T for n, v in J.items()}
 
     def P(name: str) -> np.ndarray:
         return J.get(name, nan2)
@@ -418,7 +453,6 @@ def _sequence_features(keypoints, fps, layout, world, detected, params) -> Seque
     else:
         best = max(fracs, key=fracs.get)
         facing_lbl = best if fracs[best] >= params.facing_majority else "mixed"
-    roll = _nanmedian(0.5 * (sig["shoulder_tilt"] + sig["pelvic_obliquity"]))
     n_l = sum(1 for c in cycles if c["side"] == "left")
     n_r = len(cycles) - n_l
     qc: dict[str, Any] = {
