@@ -183,9 +183,23 @@ def gait_asymmetry(left: float, right: float) -> float:
     return float(abs(np.log(left / right)) * 100)
 
 
-def _covered_mean(x: np.ndarray, cover: float) -> float:
+def _segment_means(x: np.ndarray, start: np.ndarray, end: np.ndarray, cover: float) -> np.ndarray:
+    """Mean of each column of ``x`` over frames ``start..end`` (inclusive), ignoring NaN; NaN
+    where fewer than ``cover`` of the frames are valid. Vectorised with cumulative sums.
+
+    Shapes: x [T, C], start/end [K] → [K, C]
+    """
     f = np.isfinite(x)
-    return float(x[f].mean()) if x.size and f.mean() >= cover else float("nan")
+    cs = np.concatenate([np.zeros((1, x.shape[1])), np.cumsum(np.where(f, x, 0.0), 0)])
+    cn = np.concatenate([np.zeros((1, x.shape[1])), np.cumsum(f, 0)])
+    if not len(start):
+        return np.zeros((0, x.shape[1]))
+    tot = cs[end + 1] - cs[start]
+    n = cn[end + 1] - cn[start]
+    length = (end - start + 1)[:, None]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        m = tot / n
+    return np.where((n > 0) & (n / length >= cover), m, np.nan)
 
 
 def _covered_range(x: np.ndarray, cover: float) -> float:
@@ -193,17 +207,19 @@ def _covered_range(x: np.ndarray, cover: float) -> float:
     return float(x[f].max() - x[f].min()) if x.size and f.mean() >= cover else float("nan")
 
 
-def _arm_swing(sh: np.ndarray, el: np.ndarray, wr: np.ndarray, cover: float) -> float:
-    """Range of the wrist relative to the shoulder along its main direction / arm length."""
+def _arm_swing(sh: np.ndarray, wr: np.ndarray, arm_length: np.ndarray, cover: float) -> float:
+    """Range of the wrist relative to the shoulder along its main direction / arm length.
+
+    Shapes: sh, wr [N, 2] (one stride), arm_length [N] → scalar
+    """
     r = wr - sh
     f = np.isfinite(r).all(-1)
     if not r.size or f.mean() < cover or f.sum() < 3:
         return float("nan")
     rv = r[f] - r[f].mean(0)
-    _, _, vt = np.linalg.svd(rv, full_matrices=False)
-    proj = rv @ vt[0]
-    arm = np.hypot(*(el - sh).T) + np.hypot(*(wr - el).T)
-    length = _nanmedian(arm)
+    _, vecs = np.linalg.eigh(rv.T @ rv)
+    proj = rv @ vecs[:, -1]
+    length = _nanmedian(arm_length)
     return float((proj.max() - proj.min()) / length) if length > 0 else float("nan")
 
 
@@ -214,8 +230,9 @@ def _ml_sway(mh_x: np.ndarray, hip_width: np.ndarray, cover: float) -> float:
         return float("nan")
     t = np.nonzero(f)[0].astype(float)
     y = mh_x[f]
-    coef = np.polyfit(t, y, 1)
-    res = y - np.polyval(coef, t)
+    tc = t - t.mean()
+    slope = (tc @ (y - y.mean())) / (tc @ tc)
+    res = y - slope * tc
     w = _nanmedian(hip_width)
     return float((res.max() - res.min()) / w) if w > 0 else float("nan")
 
@@ -372,21 +389,34 @@ def _sequence_features(keypoints, fps, layout, world, detected, params) -> Seque
     mh_fx = np.where(frontal, mh[:, 0], np.nan)
     cov = params.stride_coverage
     cycles: list[dict[str, Any]] = []
+    arm_len = {
+        lr: np.hypot(*(P(f"{lr}_elbow") - P(f"{lr}_shoulder")).T)
+        + np.hypot(*(P(f"{lr}_wrist") - P(f"{lr}_elbow")).T)
+        for lr in ("left", "right")
+    }
+    nsig = len(FRAME_SIGNALS)
+    stack = np.stack([sig[n] for n in FRAME_SIGNALS], 1)
+    stride_means = _segment_means(
+        np.concatenate([stack, np.abs(stack)], 1),
+        np.array([a for _, a, _ in strides], int),
+        np.array([b for _, _, b in strides], int),
+        cov,
+    )
     for k, (foot, a, b) in enumerate(strides):
         sl = slice(a, b + 1)
         c: dict[str, Any] = {
             "stride": k, "side": foot, "start_frame": a, "end_frame": b,
             "start_s": a / fps, "stride_time": (b - a) / fps,
         }  # fmt: skip
-        for name in FRAME_SIGNALS:
-            c[f"{name}_mean"] = _covered_mean(sig[name][sl], cov)
-            c[f"{name}_abs_mean"] = _covered_mean(np.abs(sig[name][sl]), cov)
+        for j, name in enumerate(FRAME_SIGNALS):
+            c[f"{name}_mean"] = float(stride_means[k, j])
+            c[f"{name}_abs_mean"] = float(stride_means[k, nsig + j])
         c["shoulder_tilt_rom"] = _covered_range(sig["shoulder_tilt"][sl], cov)
         c["pelvic_obliquity_rom"] = _covered_range(sig["pelvic_obliquity"][sl], cov)
         c["ml_sway"] = _ml_sway(mh_fx[sl], hip_w[sl], cov)
         for lr in ("left", "right"):
             c[f"arm_swing_{lr}"] = _arm_swing(
-                P(f"{lr}_shoulder")[sl], P(f"{lr}_elbow")[sl], P(f"{lr}_wrist")[sl], cov
+                P(f"{lr}_shoulder")[sl], P(f"{lr}_wrist")[sl], arm_len[lr][sl], cov
             )
             c[f"hip_rom_{lr}"] = _covered_range(sig[f"hip_angle_{lr}"][sl], cov)
             c[f"knee_rom_{lr}"] = _covered_range(sig[f"knee_angle_{lr}"][sl], cov)

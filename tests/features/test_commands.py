@@ -7,9 +7,9 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from features_walker import walker
 
 from gaitpose.cli import main
+from gaitpose.features.constructed import walker
 from gaitpose.io import Sequence, dump_pickle, save_sequence
 
 

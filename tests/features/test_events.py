@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from features_walker import walker
 
 from gaitpose.features import sequence_features
+from gaitpose.features.constructed import walker
 from gaitpose.features.events import frontal_events, strides_and_steps
 from gaitpose.features.pipeline import gait_asymmetry, symmetry_index
 

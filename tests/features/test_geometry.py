@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from features_walker import mirror, walker
 
 from gaitpose.features import geometry as geo
 from gaitpose.features import sequence_features
+from gaitpose.features.constructed import mirror, walker
 
 LATERAL = (
     "shoulder_tilt",

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from features_walker import walker
 
 from gaitpose.features import sequence_features
+from gaitpose.features.constructed import walker
 from gaitpose.features.dictionary import describe, dictionary_rows
 from graphs import mediapipe_to_coco
 

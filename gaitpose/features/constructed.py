@@ -1,4 +1,4 @@
-"""A constructed walker for feature tests: MediaPipe-33 keypoints with known geometry."""
+"""Constructed walkers with known geometry (MediaPipe-33), for tests and benchmarks."""
 
 from __future__ import annotations
 
