@@ -111,11 +111,14 @@ _SIGNALS: dict[str, tuple[str, str, tuple[str, ...], str, str, str]] = {
 
 _STATS = {
     "median": (
-        "median over strides of the stride mean of {d} (median over frames when no complete stride)",
+        "median over strides of the stride mean of {d} (median over frames when no complete stride and the signal is valid in >= 50 % of frames)",
         "",
     ),
     "abs_median": ("median over strides of the stride mean of |{d}|", ""),
-    "iqr": ("interquartile range over valid frames of {d}", ""),
+    "iqr": (
+        "interquartile range over valid frames of {d} (NaN when valid in < 50 % of frames)",
+        "",
+    ),
     "lhs_minus_rhs": ("mean of {d} at left heel strikes minus mean at right heel strikes", ""),
 }
 

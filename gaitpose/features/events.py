@@ -114,7 +114,20 @@ def frontal_events(e: np.ndarray, fps: float, min_stride_s: float = 0.4) -> Even
     lt = detect_peaks(e, dist)
     rt = detect_peaks(-e, dist)
     lt, rt = _alternate(lt, rt, e[lt], -e[rt])
+    # second pass: one foot strikes once per stride; the median same-foot interval of the
+    # first pass sets the minimum distance (suppresses noise peaks when the subject is far)
+    typical = _median_interval(lt, rt)
+    if np.isfinite(typical) and 0.7 * typical > dist:
+        d2 = int(round(0.7 * typical))
+        lt2, rt2 = detect_peaks(e, d2), detect_peaks(-e, d2)
+        lt, rt = _alternate(lt2, rt2, e[lt2], -e[rt2])
     return Events(hs_left=lt, hs_right=rt, method="frontal")
+
+
+def _median_interval(lt: np.ndarray, rt: np.ndarray) -> float:
+    """Median interval (frames) between consecutive strikes of the same foot."""
+    d = np.concatenate([np.diff(lt), np.diff(rt)])
+    return float(np.median(d)) if d.size >= 3 else float("nan")
 
 
 def side_events(

@@ -425,15 +425,18 @@ def _sequence_features(keypoints, fps, layout, world, detected, params) -> Seque
     # ---------------------------------------------------------------- per sequence
     row: dict[str, Any] = {}
     basis = "strides" if cycles else "frames"
+    frame_ok = {n: np.isfinite(sig[n]).mean() >= cov if T else False for n in FRAME_SIGNALS}
     for name in FRAME_SIGNALS:
         x = sig[name]
         means = [c[f"{name}_mean"] for c in cycles]
         absm = [c[f"{name}_abs_mean"] for c in cycles]
-        med = _nanmedian(means)
-        row[f"{name}_median"] = med if np.isfinite(med) else _nanmedian(x)
-        amed = _nanmedian(absm)
-        row[f"{name}_abs_median"] = amed if np.isfinite(amed) else _nanmedian(np.abs(x))
-        row[f"{name}_iqr"] = _iqr(x)
+        if cycles:
+            row[f"{name}_median"] = _nanmedian(means)
+            row[f"{name}_abs_median"] = _nanmedian(absm)
+        else:  # no complete stride: frame medians, when the signal covers enough frames
+            row[f"{name}_median"] = _nanmedian(x) if frame_ok[name] else float("nan")
+            row[f"{name}_abs_median"] = _nanmedian(np.abs(x)) if frame_ok[name] else float("nan")
+        row[f"{name}_iqr"] = _iqr(x) if frame_ok[name] else float("nan")
         row[f"{name}_lhs_minus_rhs"] = _nanmean(x[ev.hs_left]) - _nanmean(x[ev.hs_right])
 
     def cyc(key: str) -> float:

@@ -71,3 +71,16 @@ def test_butterworth_keeps_slow_removes_fast_and_keeps_nan() -> None:
     z = np.full(300, np.nan)
     z[10:20] = 1.0
     np.testing.assert_array_equal(butter_lowpass(z, fps), z)
+
+
+def test_butterworth_equals_scipy_sosfiltfilt_run_by_run() -> None:
+    from scipy.signal import butter, sosfiltfilt
+
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(240, 3)).cumsum(0)
+    x[100:130, 1] = np.nan
+    y = butter_lowpass(x, 25.0, 6.0, 4)
+    sos = butter(4, 6.0 / 12.5, output="sos")
+    np.testing.assert_allclose(y[:, 0], sosfiltfilt(sos, x[:, 0], padlen=15), atol=1e-10)
+    np.testing.assert_allclose(y[:100, 1], sosfiltfilt(sos, x[:100, 1], padlen=15), atol=1e-10)
+    np.testing.assert_allclose(y[130:, 1], sosfiltfilt(sos, x[130:, 1], padlen=15), atol=1e-10)
