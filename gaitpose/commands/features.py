@@ -1,0 +1,188 @@
+"""``gaitpose features INPUT... -o FILE.csv|.parquet``: asymmetry features, one row per sequence.
+
+Writes the table, its data dictionary ``<stem>.dictionary.csv`` beside it, and optionally one
+row per stride (``--per-cycle``) and one CSV of per-frame signals per sequence (``--per-frame``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+DESCRIPTION = """\
+Biomechanical asymmetry features (ASYMMETRY.md) from Sequence .npz files, folders of them,
+or OpenGait trees with a pose modality (fps from cohort.json beside the tree, or --fps).
+One row per sequence keyed by id (and class when known), QC columns prefixed qc_, a `usable`
+flag with the reason; the data dictionary goes to <output stem>.dictionary.csv.
+A bad input is reported and skipped; exit 1 if any input failed."""
+
+KEY_COLUMNS = ("id", "class", "view", "source")
+
+
+def add_parser(subparsers, name: str, help_: str) -> argparse.ArgumentParser:
+    p = subparsers.add_parser(name, help=help_, description=DESCRIPTION,
+                              formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    p.add_argument(
+        "inputs", nargs="+", metavar="INPUT", help="Sequence .npz files, folders, OpenGait trees"
+    )
+    p.add_argument(
+        "-o", "--output", required=True, metavar="FILE", help="features table (.csv or .parquet)"
+    )
+    p.add_argument(
+        "--per-cycle", metavar="FILE", help="also write one row per stride (.csv or .parquet)"
+    )
+    p.add_argument(
+        "--per-frame", metavar="DIR", help="also write per-frame signals, one CSV per sequence"
+    )
+    p.add_argument(
+        "--fps", type=float, help="frames per second for OpenGait trees (overrides cohort.json)"
+    )
+    p.add_argument(
+        "--min-score", type=float, default=0.5, help="keypoints below this score are missing (0.5)"
+    )
+    p.add_argument(
+        "--max-gap",
+        type=float,
+        default=0.15,
+        metavar="S",
+        help="longest gap to interpolate, s (0.15)",
+    )
+    p.add_argument(
+        "--cutoff", type=float, default=6.0, metavar="HZ", help="Butterworth cut-off, Hz (6)"
+    )
+    p.add_argument("--filter-order", type=int, default=4, help="Butterworth order (4)")
+    p.add_argument(
+        "--hampel-window", type=int, default=7, metavar="FRAMES", help="Hampel window (7)"
+    )
+    p.add_argument(
+        "--hampel-sigmas", type=float, default=3.0, help="Hampel threshold in scaled MADs (3)"
+    )
+    p.add_argument("--min-strides", type=int, default=3, help="strides per side for `usable` (3)")
+    p.add_argument("-j", "--jobs", type=int, default=1, help="worker processes (1)")
+    p.set_defaults(func=run)
+    return p
+
+
+def _table_format(path: str, what: str) -> str:
+    from gaitpose.cli import UsageError
+
+    suffix = Path(path).suffix.lower()
+    if suffix not in (".csv", ".parquet"):
+        raise UsageError(f"{what} {path}: must end in .csv or .parquet")
+    return suffix[1:]
+
+
+def write_table(df, path: Path) -> None:
+    """Write a DataFrame as CSV or Parquet (by suffix), atomically."""
+    from gaitpose.io import atomic_path
+
+    with atomic_path(path) as tmp:
+        if path.suffix.lower() == ".parquet":
+            df.to_parquet(tmp, index=False)
+        else:
+            df.to_csv(tmp, index=False)
+
+
+def process_one(
+    item, params, want_frames: bool
+) -> tuple[dict[str, Any] | None, list, dict | None, str]:
+    """Features of one input: (row, cycles, frames, error). Pure apart from reading the input."""
+    from gaitpose.features.pipeline import sequence_features
+    from gaitpose.features.readers import InputError, load_input
+
+    try:
+        seq = load_input(item)
+        res = sequence_features(seq.keypoints, seq.fps, seq.layout, seq.world, seq.detected, params)
+    except InputError as exc:
+        return None, [], None, str(exc)
+    except Exception as exc:  # noqa: BLE001 - one bad input must not stop the batch
+        return None, [], None, f"{item.source}: {type(exc).__name__}: {exc}"
+    keys = {
+        "id": item.id,
+        "class": item.label or seq.label,
+        "view": item.view,
+        "source": str(item.source),
+    }
+    row = {**keys, **res.row}
+    cycles = [{"id": item.id, "class": keys["class"], "view": item.view, **c} for c in res.cycles]
+    return row, cycles, (res.frames if want_frames else None), ""
+
+
+def _star(args):
+    return process_one(*args)
+
+
+def run(args: argparse.Namespace) -> int:
+    import pandas as pd
+    from tqdm import tqdm
+
+    from gaitpose.cli import UsageError
+    from gaitpose.features.dictionary import DICTIONARY_FIELDS, dictionary_rows
+    from gaitpose.features.pipeline import FeatureParams
+    from gaitpose.features.readers import discover_inputs
+
+    _table_format(args.output, "output")
+    if args.per_cycle:
+        _table_format(args.per_cycle, "--per-cycle")
+    if args.fps is not None and args.fps <= 0:
+        raise UsageError(f"--fps must be positive, got {args.fps}")
+    params = FeatureParams(
+        min_score=args.min_score, max_gap_s=args.max_gap, cutoff_hz=args.cutoff,
+        filter_order=args.filter_order, hampel_window=args.hampel_window,
+        hampel_sigmas=args.hampel_sigmas, min_strides=args.min_strides,
+    )  # fmt: skip
+    items, errors = discover_inputs(args.inputs, args.fps)
+    for e in errors:
+        print(f"gaitpose features: {e}", file=sys.stderr)
+    if not items:
+        raise UsageError("no inputs found")
+
+    rows, cycles, failed = [], [], len(errors)
+    per_frame = Path(args.per_frame) if args.per_frame else None
+    tasks = [(it, params, per_frame is not None) for it in items]
+    if args.jobs > 1 and len(items) > 1:
+        from concurrent.futures import ProcessPoolExecutor
+
+        pool = ProcessPoolExecutor(max_workers=args.jobs)
+        results = pool.map(_star, tasks, chunksize=max(1, len(tasks) // (8 * args.jobs)))
+    else:
+        pool = None
+        results = map(_star, tasks)
+    try:
+        for item, (row, cyc, frames, err) in tqdm(
+            zip(items, results), total=len(items), desc="features", unit="seq", disable=None
+        ):
+            if err:
+                failed += 1
+                tqdm.write(f"gaitpose features: {err}", file=sys.stderr)
+                continue
+            rows.append(row)
+            cycles.extend(cyc)
+            if per_frame is not None and frames is not None:
+                name = f"{item.id}_{item.view}" if item.view else item.id
+                write_table(pd.DataFrame(frames), per_frame / f"{name}.csv")
+    finally:
+        if pool is not None:
+            pool.shutdown()
+
+    if not rows:
+        print("gaitpose features: no sequence could be processed; nothing written", file=sys.stderr)
+        return 1
+    df = pd.DataFrame(rows)
+    out = Path(args.output)
+    write_table(df, out)
+    dict_path = out.with_name(out.stem + ".dictionary.csv")
+    write_table(
+        pd.DataFrame(dictionary_rows(df.columns), columns=list(DICTIONARY_FIELDS)), dict_path
+    )
+    if args.per_cycle:
+        write_table(pd.DataFrame(cycles), Path(args.per_cycle))
+    n_ok = int(df["usable"].sum())
+    print(
+        f"gaitpose features: {len(df)} sequences → {out} ({n_ok} usable, {len(df) - n_ok} flagged), "
+        f"dictionary → {dict_path}" + (f", {failed} failed" if failed else ""),
+        file=sys.stderr,
+    )
+    return 1 if failed else 0
