@@ -152,6 +152,8 @@ def build_dataset(cfg: Mapping, modalities: tuple[str, ...], train: bool, seed: 
         "layout": d["layout"],
         "seed": cfg["trainer_cfg"]["seed"] if seed is None else seed,
     }
+    if d.get("pose_root"):
+        kwargs["pose_root"] = d["pose_root"]
     if train:
         s = cfg["trainer_cfg"]["sampler"]
         kwargs.update(frames=s["frames_num_fixed"], sample_type=s["sample_type"])

@@ -40,6 +40,7 @@ DEFAULTS: dict[str, Any] = {
         "dataset_root": None,  # OpenGait tree or folder of Sequence .npz files
         "dataset_partition": None,  # partition JSON; None: ROOT/partition.json when present
         "labels_csv": None,  # for Sequence folders: CSV id,class[,subject]
+        "pose_root": None,  # second OpenGait tree with the pose pkls (Scoliosis1K-Pose)
         "modalities": None,  # None: the model's modalities
         "layout": None,  # None: keep the data's; "coco17": convert MediaPipe-33
         "num_workers": 0,
@@ -138,6 +139,7 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "data_cfg.dataset_root": (str,),
     "data_cfg.dataset_partition": (str,),
     "data_cfg.labels_csv": (str,),
+    "data_cfg.pose_root": (str,),
     "model_cfg.model": (str,),
     "loss_cfg.type": (str,),
 }

@@ -74,9 +74,13 @@ class SeededItems(Dataset):
     def __getitem__(self, key: tuple[int, int]):
         seed, index = key
         seed_everything(seed)
-        rng = getattr(self.dataset, "rng", None)
-        if isinstance(rng, np.random.Generator):
-            self.dataset.rng = np.random.default_rng(seed)
+        # a dataset that draws from its own numpy Generator gets a fresh one for this key
+        for attr in ("rng", "_rng"):
+            if hasattr(self.dataset, attr):
+                current = getattr(self.dataset, attr)
+                if current is None or isinstance(current, np.random.Generator):
+                    setattr(self.dataset, attr, np.random.default_rng(seed))
+                    break
         return self.dataset[index]
 
 
