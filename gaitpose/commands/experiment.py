@@ -1,0 +1,47 @@
+"""``gaitpose experiment CONFIG [-o DIR]``: a grid of trainings and evaluations."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+DESCRIPTION = """\
+Run an experiment config: every setting × seed of its 'experiment' section is trained and
+evaluated (settings may also be evaluated with a stream removed). Writes DIR/results.csv
+(one row per evaluation), DIR/results.md (mean ± std over seeds), DIR/results_macro_f1.png,
+DIR/confusion/*.png and DIR/runs/<setting>-s<seed>/. Finished cells are skipped and
+interrupted ones resume, so re-running the same command completes an experiment.
+"""
+
+
+def add_parser(subparsers, name: str, help_: str) -> argparse.ArgumentParser:
+    p = subparsers.add_parser(
+        name, help=help_, description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.add_argument("config", help="experiment YAML (base config + 'experiment' grid)")
+    p.add_argument("-o", "--output", metavar="DIR", help="output folder (default runs/experiments/<stem>)")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a base-config value for every cell")
+    p.set_defaults(func=run)
+    return p
+
+
+def run(args: argparse.Namespace) -> int:
+    from gaitpose.cli import UsageError
+    from gaitpose.engine.checkpoint import CheckpointError
+    from gaitpose.engine.config import ConfigError
+    from gaitpose.engine.experiment import run_experiment
+    from gaitpose.engine.trainer import TrainingDiverged
+
+    out = Path(args.output) if args.output else Path("runs/experiments") / Path(args.config).stem
+    try:
+        run_experiment(args.config, out, overrides=args.overrides)
+    except ConfigError as exc:
+        raise UsageError(str(exc)) from None
+    except (TrainingDiverged, CheckpointError) as exc:
+        print(f"gaitpose experiment: {exc}", file=sys.stderr)
+        return 1
+    print((out / "results.md").read_text())
+    print(f"results in {out}")
+    return 0

@@ -1,0 +1,121 @@
+"""Checkpoints: atomic writes, RNG states as tensors, loading with ``weights_only=True``.
+
+A gaitpose checkpoint is a dict of tensors and plain Python values only, so
+``torch.load(path, weights_only=True)`` reads it (no arbitrary unpickling):
+
+``format`` ("gaitpose-checkpoint"), ``version``, ``iteration``, ``model`` (state dict of the
+unwrapped model), ``optimizer``, ``scheduler``, ``scaler`` (or None), ``rng`` (torch CPU /
+CUDA byte tensors, numpy MT19937 state, Python ``random`` state), ``labels`` (class order of the
+logits), ``subjects`` (identity order used for the triplet loss), ``model_name``, ``config``
+(the resolved config), ``torch_version``.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from gaitpose.io.atomic import atomic_path
+
+FORMAT = "gaitpose-checkpoint"
+VERSION = 1
+LATEST = "latest.pt"
+
+
+class CheckpointError(RuntimeError):
+    """A checkpoint file cannot be read (the message names the file)."""
+
+
+def rng_state() -> dict[str, Any]:
+    """All RNG states as tensors / plain values (``weights_only``-loadable)."""
+    _, keys, pos, has_gauss, cached = np.random.get_state()
+    py_version, py_state, py_gauss = random.getstate()
+    state: dict[str, Any] = {
+        "torch": torch.get_rng_state(),
+        "numpy": {
+            "keys": torch.from_numpy(np.asarray(keys, dtype=np.int64)),
+            "pos": int(pos),
+            "has_gauss": int(has_gauss),
+            "cached_gaussian": float(cached),
+        },
+        "python": {
+            "version": int(py_version),
+            "state": torch.tensor(py_state, dtype=torch.int64),
+            "gauss_next": py_gauss,
+        },
+        "cuda": [],
+    }
+    if torch.cuda.is_available():
+        state["cuda"] = [s.cpu() for s in torch.cuda.get_rng_state_all()]
+    return state
+
+
+def set_rng_state(state: dict[str, Any]) -> None:
+    """Restore the states saved by :func:`rng_state`."""
+    torch.set_rng_state(state["torch"].cpu())
+    npst = state["numpy"]
+    np.random.set_state(
+        (
+            "MT19937",
+            npst["keys"].numpy().astype(np.uint32),
+            int(npst["pos"]),
+            int(npst["has_gauss"]),
+            float(npst["cached_gaussian"]),
+        )
+    )
+    py = state["python"]
+    random.setstate((int(py["version"]), tuple(int(x) for x in py["state"].tolist()), py["gauss_next"]))
+    cuda = state.get("cuda") or []
+    if cuda and torch.cuda.is_available() and len(cuda) == torch.cuda.device_count():
+        torch.cuda.set_rng_state_all([s.cpu() for s in cuda])
+
+
+def save_checkpoint(path: str | os.PathLike, state: dict[str, Any]) -> Path:
+    """Write ``state`` (plus format marker) atomically: a killed run never leaves half a file."""
+    path = Path(path)
+    payload = {"format": FORMAT, "version": VERSION, "torch_version": str(torch.__version__), **state}
+    with atomic_path(path) as tmp:
+        torch.save(payload, tmp)
+    return path
+
+
+def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = "cpu") -> dict:
+    """Read a checkpoint with ``weights_only=True``; :class:`CheckpointError` names the file."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"{path}: checkpoint not found")
+    try:
+        obj = torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as exc:  # torch raises UnpicklingError, RuntimeError, EOFError...
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise CheckpointError(f"{path}: cannot read checkpoint with weights_only=True ({first})") from None
+    if not isinstance(obj, dict):
+        raise CheckpointError(f"{path}: a checkpoint must be a dict, got {type(obj).__name__}")
+    return obj
+
+
+def is_gaitpose_checkpoint(obj: dict) -> bool:
+    return obj.get("format") == FORMAT
+
+
+def is_opengait_checkpoint(obj: dict) -> bool:
+    """OpenGait saves ``{'model': state_dict, 'optimizer': ..., 'scheduler': ..., 'iteration': ...}``."""
+    return not is_gaitpose_checkpoint(obj) and isinstance(obj.get("model"), dict)
+
+
+def find_resume(run_dir: str | os.PathLike) -> Path | None:
+    """The checkpoint a run directory resumes from (``checkpoints/latest.pt``), if any."""
+    p = Path(run_dir) / "checkpoints" / LATEST
+    return p if p.is_file() else None
+
+
+def prune_iteration_checkpoints(ckpt_dir: Path, keep: int) -> None:
+    """Keep only the ``keep`` most recent ``iter_XXXXXXX.pt`` files."""
+    files = sorted(ckpt_dir.glob("iter_*.pt"))
+    for f in files[: max(0, len(files) - keep)]:
+        f.unlink(missing_ok=True)

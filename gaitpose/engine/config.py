@@ -1,0 +1,309 @@
+"""Training configs: OpenGait's YAML vocabulary, defaults, ``--set`` overrides, validation.
+
+A config is a dict of sections. Where OpenGait has a name for something, it is used here
+(``data_cfg``, ``model_cfg.model``, ``optimizer_cfg.solver``, ``scheduler_cfg.scheduler``,
+``trainer_cfg.total_iter`` / ``save_iter`` / ``log_iter`` / ``enable_float16``, sampler
+``batch_size: [P, K]``, ``frames_num_fixed``, ``sample_type``, ``frames_all_limit``).
+
+Known keys are validated on load; an unknown or ill-typed key raises :class:`ConfigError`
+naming the key (and a close match). ``model_cfg`` and ``loss_cfg`` take the keyword
+arguments of the model / loss class: those are checked against the class signature when
+the model is built. Overrides use dotted keys with short aliases
+(``trainer.total_iter=6`` = ``trainer_cfg.total_iter=6``); values are parsed as YAML.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import os
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from gaitpose import LABELS
+
+
+class ConfigError(ValueError):
+    """A config key is unknown, missing or of the wrong type (the message names it)."""
+
+
+#: keys whose content is validated elsewhere
+FREE_KEYS = {"experiment", "data_cfg.synth"}
+
+#: Defaults and, implicitly, the schema: every known key with its default value.
+DEFAULTS: dict[str, Any] = {
+    "data_cfg": {
+        "dataset_name": "",
+        "dataset_root": None,  # OpenGait tree or folder of Sequence .npz files
+        "dataset_partition": None,  # partition JSON; None: ROOT/partition.json when present
+        "labels_csv": None,  # for Sequence folders: CSV id,class[,subject]
+        "pose_root": None,  # second OpenGait tree with the pose pkls (Scoliosis1K-Pose)
+        "modalities": None,  # None: the model's modalities
+        "layout": None,  # None: keep the data's; "coco17": convert MediaPipe-33
+        "num_workers": 0,
+        "label_order": list(LABELS),
+        "synth": None,  # {sequences, frames, seed, view}: make the cohort when dataset_root is missing
+        "api": "gaitpose.data",  # module with GaitDataset, PKSampler, collate_clips
+    },
+    "model_cfg": {"model": "ScoNet", "api": "gaitpose.models"},  # + the model's kwargs
+    "loss_cfg": {"type": "ScoNetMTLoss", "api": "gaitpose.models.losses"},  # + the loss's kwargs
+    "optimizer_cfg": {
+        "solver": "SGD",
+        "lr": 0.1,
+        "momentum": 0.9,
+        "weight_decay": 5.0e-4,
+        "betas": None,  # Adam/AdamW only
+        "nesterov": False,
+    },
+    "scheduler_cfg": {
+        "scheduler": "MultiStepLR",  # MultiStepLR | CosineAnnealingLR | constant
+        "milestones": [10000, 14000, 18000],
+        "gamma": 0.1,
+        "warmup_iter": 0,
+    },
+    "trainer_cfg": {
+        "seed": 0,
+        "total_iter": 20000,
+        "save_iter": 1000,
+        "log_iter": 10,
+        "enable_float16": True,  # mixed precision; CUDA only
+        "clip_grad_norm": None,
+        "device": "auto",  # auto | cpu | cuda | cuda:N
+        "progress": True,
+        "deterministic": False,
+        "keep_checkpoints": 1,  # iteration checkpoints kept besides latest.pt
+        "sampler": {
+            "type": "TripletSampler",
+            "batch_size": [8, 8],  # [P identities, K clips each]
+            "frames_num_fixed": 30,
+            "sample_type": "fixed_unordered",
+        },
+    },
+    "evaluator_cfg": {
+        "split": "test",
+        "bootstrap": 1000,
+        "enable_float16": True,
+        "checkpoint_label_order": None,  # label order of a foreign (OpenGait) checkpoint
+        "sampler": {
+            "batch_size": 1,
+            "sample_type": "all_ordered",
+            "frames_all_limit": 720,
+        },
+    },
+    "experiment": None,  # grid definition, validated by gaitpose.engine.experiment
+}
+
+#: sections whose extra keys are passed to a class and checked against its signature later
+OPEN_SECTIONS = {"model_cfg", "loss_cfg"}
+
+ALIASES = {
+    "data": "data_cfg",
+    "model": "model_cfg",
+    "loss": "loss_cfg",
+    "optimizer": "optimizer_cfg",
+    "scheduler": "scheduler_cfg",
+    "trainer": "trainer_cfg",
+    "evaluator": "evaluator_cfg",
+}
+
+#: expected types of known keys (by dotted name); None always allowed where the default is None
+_TYPES: dict[str, tuple[type, ...]] = {
+    "trainer_cfg.total_iter": (int,),
+    "trainer_cfg.save_iter": (int,),
+    "trainer_cfg.log_iter": (int,),
+    "trainer_cfg.seed": (int,),
+    "trainer_cfg.keep_checkpoints": (int,),
+    "trainer_cfg.enable_float16": (bool,),
+    "trainer_cfg.clip_grad_norm": (int, float),
+    "trainer_cfg.device": (str,),
+    "trainer_cfg.sampler.batch_size": (list, tuple),
+    "trainer_cfg.sampler.frames_num_fixed": (int,),
+    "trainer_cfg.sampler.sample_type": (str,),
+    "evaluator_cfg.sampler.batch_size": (int,),
+    "evaluator_cfg.sampler.frames_all_limit": (int,),
+    "evaluator_cfg.bootstrap": (int,),
+    "optimizer_cfg.lr": (int, float),
+    "optimizer_cfg.momentum": (int, float),
+    "optimizer_cfg.weight_decay": (int, float),
+    "optimizer_cfg.solver": (str,),
+    "scheduler_cfg.milestones": (list, tuple),
+    "scheduler_cfg.gamma": (int, float),
+    "scheduler_cfg.warmup_iter": (int,),
+    "data_cfg.num_workers": (int,),
+    "data_cfg.modalities": (list, tuple),
+    "data_cfg.label_order": (list, tuple),
+    "data_cfg.synth": (dict,),
+    "data_cfg.dataset_root": (str,),
+    "data_cfg.dataset_partition": (str,),
+    "data_cfg.labels_csv": (str,),
+    "data_cfg.pose_root": (str,),
+    "model_cfg.model": (str,),
+    "loss_cfg.type": (str,),
+}
+
+
+def _suggest(key: str, options: Iterable[str]) -> str:
+    close = difflib.get_close_matches(key, list(options), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def deep_merge(base: dict, update: Mapping) -> dict:
+    """A copy of ``base`` with ``update`` merged in recursively (dicts merge, the rest replaces)."""
+    out = copy.deepcopy(base)
+    for k, v in update.items():
+        if isinstance(v, Mapping) and isinstance(out.get(k), dict):
+            out[k] = deep_merge(out[k], v)
+        else:
+            out[k] = copy.deepcopy(v)
+    return out
+
+
+def canonical_key(dotted: str) -> str:
+    """``trainer.total_iter`` → ``trainer_cfg.total_iter`` (section aliases expanded)."""
+    head, _, rest = dotted.partition(".")
+    head = ALIASES.get(head, head)
+    return f"{head}.{rest}" if rest else head
+
+
+def parse_override(item: str) -> tuple[str, Any]:
+    """``"trainer.total_iter=6"`` → ``("trainer_cfg.total_iter", 6)`` (value parsed as YAML)."""
+    if "=" not in item:
+        raise ConfigError(f"override {item!r} is not of the form key=value")
+    key, _, raw = item.partition("=")
+    key = key.strip()
+    if not key:
+        raise ConfigError(f"override {item!r} has an empty key")
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"override {item!r}: value is not valid YAML ({exc})") from None
+    return canonical_key(key), value
+
+
+def set_dotted(cfg: dict, key: str, value: Any) -> None:
+    """Set ``cfg[a][b][c] = value`` for ``key = "a.b.c"`` (creating dicts on the way)."""
+    parts = key.split(".")
+    node = cfg
+    for i, p in enumerate(parts[:-1]):
+        nxt = node.get(p)
+        if nxt is None:
+            nxt = node[p] = {}
+        elif not isinstance(nxt, dict):
+            raise ConfigError(f"cannot set {key!r}: {'.'.join(parts[: i + 1])!r} is not a section")
+        node = nxt
+    node[parts[-1]] = value
+
+
+def get_dotted(cfg: Mapping, key: str, default: Any = None) -> Any:
+    node: Any = cfg
+    for p in canonical_key(key).split("."):
+        if not isinstance(node, Mapping) or p not in node:
+            return default
+        node = node[p]
+    return node
+
+
+def _validate(cfg: Mapping, schema: Mapping, prefix: str, source: str) -> None:
+    for key, value in cfg.items():
+        name = f"{prefix}{key}"
+        if key not in schema:
+            if prefix.rstrip(".") in OPEN_SECTIONS:
+                continue
+            raise ConfigError(f"{source}: unknown config key {name!r}{_suggest(key, schema)}")
+        spec = schema[key]
+        if name in FREE_KEYS:
+            continue
+        if isinstance(spec, dict):
+            if value is None:
+                continue
+            if not isinstance(value, Mapping):
+                raise ConfigError(f"{source}: {name!r} must be a mapping, got {type(value).__name__}")
+            _validate(value, spec, f"{name}.", source)
+            continue
+        types = _TYPES.get(name)
+        if types is None or value is None:
+            continue
+        if bool in types and not isinstance(value, bool):
+            raise ConfigError(f"{source}: {name!r} must be true or false, got {value!r}")
+        if bool not in types and isinstance(value, bool):
+            raise ConfigError(f"{source}: {name!r} must be {types[0].__name__}, got {value!r}")
+        if not isinstance(value, types):
+            want = " or ".join(t.__name__ for t in types)
+            raise ConfigError(f"{source}: {name!r} must be {want}, got {value!r}")
+
+
+def validate(cfg: Mapping, source: str = "config") -> None:
+    """Raise :class:`ConfigError` naming the first unknown or ill-typed key."""
+    if not isinstance(cfg, Mapping):
+        raise ConfigError(f"{source}: a config must be a mapping of sections")
+    _validate(cfg, DEFAULTS, "", source)
+    tr = cfg["trainer_cfg"]
+    bs = tr["sampler"]["batch_size"]
+    if len(bs) != 2 or not all(isinstance(b, int) and b > 0 for b in bs):
+        raise ConfigError(f"{source}: 'trainer_cfg.sampler.batch_size' must be [P, K], got {bs!r}")
+    for key in ("total_iter", "save_iter", "log_iter"):
+        if tr[key] <= 0:
+            raise ConfigError(f"{source}: 'trainer_cfg.{key}' must be positive, got {tr[key]!r}")
+    order = [str(x).lower() for x in cfg["data_cfg"]["label_order"]]
+    if sorted(order) != sorted(LABELS):
+        raise ConfigError(
+            f"{source}: 'data_cfg.label_order' must be a permutation of {list(LABELS)}, got {order!r}"
+        )
+
+
+def load_config(
+    config: str | os.PathLike | Mapping,
+    overrides: Iterable[str] | Mapping[str, Any] = (),
+) -> dict:
+    """Defaults ← YAML file (or dict) ← overrides, validated.
+
+    Args:
+        config: path of a YAML file, or a dict of sections (aliases allowed at the top level).
+        overrides: ``"key=value"`` strings or a ``{dotted_key: value}`` mapping.
+
+    Returns:
+        the resolved config (every known key present); ``_source`` holds the file path.
+    """
+    source = "config"
+    if isinstance(config, Mapping):
+        raw = copy.deepcopy(dict(config))
+    else:
+        path = Path(config)
+        source = str(path)
+        if not path.is_file():
+            raise ConfigError(f"{path}: config file not found")
+        try:
+            raw = yaml.safe_load(path.read_text()) or {}
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"{path}: not valid YAML ({exc})") from None
+        if not isinstance(raw, dict):
+            raise ConfigError(f"{path}: a config must be a mapping of sections")
+    raw.pop("_source", None)
+    raw = {ALIASES.get(k, k): v for k, v in raw.items()}
+    cfg = deep_merge(DEFAULTS, raw)
+    items = overrides.items() if isinstance(overrides, Mapping) else map(parse_override, overrides)
+    for key, value in items:
+        key = canonical_key(key)
+        section = key.split(".")[0]
+        if section not in DEFAULTS:
+            raise ConfigError(f"override {key!r}: unknown section {section!r}{_suggest(section, DEFAULTS)}")
+        set_dotted(cfg, key, value)
+    validate(cfg, source)
+    cfg["_source"] = source
+    return cfg
+
+
+def base_config(cfg: Mapping) -> dict:
+    """The config without its experiment grid (what ``gaitpose train`` trains)."""
+    out = copy.deepcopy(dict(cfg))
+    out["experiment"] = None
+    return out
+
+
+def dump_config(cfg: Mapping) -> str:
+    """YAML text of a resolved config (stable key order)."""
+    clean = {k: v for k, v in cfg.items() if not k.startswith("_")}
+    return yaml.safe_dump(clean, sort_keys=False, default_flow_style=None)

@@ -1,0 +1,183 @@
+"""Evaluate a checkpoint on a config's test split: whole sequences, all frames in order.
+
+Accepts gaitpose checkpoints and OpenGait ScoNet checkpoints (a dict whose ``model`` entry is
+a state dict in OpenGait's parameter names, loaded through ``ScoNet.load_opengait``). A
+modality can be removed at test time (``drop_modalities``) for models that accept a missing
+stream (the fusion model), to measure what each stream contributes.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader
+
+from gaitpose import LABELS
+from gaitpose.engine import builders
+from gaitpose.engine.checkpoint import (
+    CheckpointError,
+    is_gaitpose_checkpoint,
+    is_opengait_checkpoint,
+    load_checkpoint,
+)
+from gaitpose.engine.config import ConfigError, base_config, load_config
+from gaitpose.engine.distributed import resolve_device
+from gaitpose.engine.metrics import classification_report, write_report
+from gaitpose.io.atomic import atomic_write_text
+
+
+def _load_weights(model: torch.nn.Module, state: dict, path: Path, cfg: Mapping) -> list[str]:
+    """Load weights into ``model``; return the label order of the checkpoint's logits."""
+    if is_gaitpose_checkpoint(state):
+        try:
+            model.load_state_dict(state["model"])
+        except RuntimeError as exc:
+            first = str(exc).splitlines()[0]
+            raise CheckpointError(f"{path}: weights do not fit the config's model ({first})") from None
+        return [str(x) for x in state.get("labels") or LABELS]
+    if is_opengait_checkpoint(state):
+        loader = getattr(model, "load_opengait", None)
+        if loader is None:
+            raise CheckpointError(
+                f"{path}: an OpenGait checkpoint can only be loaded into ScoNet "
+                f"(model_cfg.model is {cfg['model_cfg']['model']!r})"
+            )
+        try:
+            loader(state["model"])
+        except (RuntimeError, KeyError, ValueError) as exc:
+            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise CheckpointError(f"{path}: cannot load OpenGait weights ({first})") from None
+        order = cfg["evaluator_cfg"]["checkpoint_label_order"] or builders.label_order(cfg)
+        return [str(x).lower() for x in order]
+    raise CheckpointError(f"{path}: neither a gaitpose nor an OpenGait checkpoint (no 'model' entry)")
+
+
+@torch.no_grad()
+def predict(
+    model: torch.nn.Module,
+    dataset,
+    collate_fn,
+    modalities: tuple[str, ...],
+    device: torch.device,
+    batch_size: int = 1,
+    amp: bool = False,
+    drop: Iterable[str] = (),
+    num_workers: int = 0,
+    progress: bool = True,
+) -> dict[str, Any]:
+    """Part-averaged logits of every sequence.
+
+    Returns:
+        ``logits`` float64 [N, C], ``labels`` int [N] (data-layer order), ``ids`` list[str].
+    """
+    from tqdm.auto import tqdm
+
+    drop = set(drop)
+    loader = DataLoader(dataset, batch_size=batch_size, shuffle=False, collate_fn=collate_fn,
+                        num_workers=num_workers)
+    model.eval()
+    logits, labels, ids = [], [], []
+    for batch in tqdm(loader, desc="evaluate", unit="seq", disable=not progress, dynamic_ncols=True):
+        inputs = {m: (None if m in drop else batch[m].to(device)) for m in modalities}
+        with torch.autocast(device.type, dtype=torch.float16, enabled=amp and device.type == "cuda"):
+            out = model(**inputs, seq_lens=batch["seq_lens"].to(device))
+        lg = out["logits"].float()
+        if lg.ndim == 3:
+            lg = lg.mean(-1)
+        logits.append(lg.cpu().double())
+        labels.append(batch["labels"].cpu())
+        ids.extend(batch["ids"])
+    return {
+        "logits": torch.cat(logits).numpy() if logits else np.zeros((0, 0)),
+        "labels": torch.cat(labels).numpy() if labels else np.zeros(0, dtype=np.int64),
+        "ids": ids,
+    }
+
+
+def evaluate(
+    config: str | os.PathLike | Mapping | None,
+    checkpoint: str | os.PathLike,
+    out: str | os.PathLike | None = None,
+    overrides: Iterable[str] | Mapping[str, Any] = (),
+    drop_modalities: Iterable[str] = (),
+    progress: bool = True,
+) -> dict:
+    """Metrics of ``checkpoint`` on the config's test split.
+
+    Args:
+        config: YAML path / dict; None uses the config stored in a gaitpose checkpoint.
+        checkpoint: a gaitpose checkpoint or an OpenGait ScoNet checkpoint.
+        out: metrics JSON path; beside it go ``<stem>.confusion.png``, ``<stem>.per_class.csv``
+            / ``.md`` and ``<stem>.predictions.csv``.
+        overrides: config overrides (as for training).
+        drop_modalities: streams to remove at test time (e.g. ``("pose",)``).
+
+    Returns:
+        :func:`gaitpose.engine.metrics.classification_report` plus ``checkpoint``, ``partition``,
+        ``split``, ``dropped_modalities``, ``label_order`` and ``iteration``.
+    """
+    path = Path(checkpoint)
+    state = load_checkpoint(path)
+    if config is None:
+        if not is_gaitpose_checkpoint(state) or not state.get("config"):
+            raise ConfigError(f"{path}: holds no config; pass one")
+        config = state["config"]
+    cfg = base_config(load_config(config, overrides))
+    device = resolve_device(cfg["trainer_cfg"]["device"])
+    modalities = builders.model_modalities(cfg)
+    drop = tuple(drop_modalities)
+    unknown = set(drop) - set(modalities)
+    if unknown:
+        raise ConfigError(f"cannot drop {sorted(unknown)}: the model uses {list(modalities)}")
+    if drop and len(drop) == len(modalities):
+        raise ConfigError("cannot drop every modality")
+    dataset = builders.build_dataset(cfg, modalities, train=False)
+    model = builders.build_model(cfg, getattr(dataset, "layout", None))
+    ckpt_labels = _load_weights(model, state, path, cfg)
+    model.to(device)
+    api = builders.data_api(cfg)
+    ev = cfg["evaluator_cfg"]
+    pred = predict(
+        model, dataset, api.collate_clips, modalities, device,
+        batch_size=int(ev["sampler"]["batch_size"]), amp=bool(ev["enable_float16"]), drop=drop,
+        num_workers=int(cfg["data_cfg"]["num_workers"]), progress=progress,
+    )
+    # logits columns in the checkpoint's label order → report in gaitpose.LABELS order
+    if sorted(ckpt_labels) != sorted(LABELS):
+        raise CheckpointError(f"{path}: label order {ckpt_labels} is not a permutation of {list(LABELS)}")
+    logits = pred["logits"][:, [ckpt_labels.index(name) for name in LABELS]]
+    report = classification_report(pred["labels"], logits, labels=LABELS,
+                                   bootstrap=int(ev["bootstrap"]), seed=0)
+    d = cfg["data_cfg"]
+    report.update(
+        checkpoint=str(path),
+        checkpoint_format="gaitpose" if is_gaitpose_checkpoint(state) else "opengait",
+        iteration=int(state.get("iteration", -1)) if isinstance(state.get("iteration", -1), int) else -1,
+        dataset_root=str(d["dataset_root"]),
+        partition=str(d["dataset_partition"] or "ROOT/partition.json (if present)"),
+        split=ev["split"],
+        dropped_modalities=list(drop),
+        label_order=list(LABELS),
+        checkpoint_label_order=ckpt_labels,
+        model=str(cfg["model_cfg"]["model"]),
+    )
+    if out is not None:
+        out = Path(out)
+        title = f"{out.stem}: acc {report['accuracy']:.3f}, macro-F1 {report['macro_f1']:.3f}"
+        write_report(report, out, title=title)
+        buf = io.StringIO()
+        w = csv.writer(buf)
+        w.writerow(["id", "true", "pred", *[f"p_{name}" for name in LABELS]])
+        z = logits - logits.max(axis=1, keepdims=True)
+        probs = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
+        for sid, y, pr in zip(pred["ids"], pred["labels"], probs):
+            w.writerow([sid, LABELS[int(y)], LABELS[int(pr.argmax())], *[f"{p:.5f}" for p in pr]])
+        atomic_write_text(Path(f"{out.with_suffix('')}.predictions.csv"), buf.getvalue())
+    return report

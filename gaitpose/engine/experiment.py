@@ -1,0 +1,327 @@
+"""Experiment grids: settings × seeds, each trained and evaluated, summarised in tables and plots.
+
+An experiment config is an ordinary training config (the *base*) plus an ``experiment``
+section::
+
+    experiment:
+      seeds: [0, 1, 2]
+      settings:
+        - name: silhouette          # one row label of the results
+          modality: silhouette      # free text columns of results.csv
+          fusion: none
+          set:                      # overrides of the base config for this setting
+            model_cfg: {model: ScoNet, channels: [16, 32, 64, 128]}   # a section name replaces it
+            trainer_cfg.total_iter: 300                               # a dotted key sets one value
+        - name: fused-concat
+          modality: fused
+          fusion: concat
+          set: {model_cfg.fusion: concat}
+          ablate: [sils, pose]      # also evaluate with each of these streams removed
+
+The runner writes ``DIR/runs/<name>-s<seed>/`` (checkpoints, logs, metrics JSON, confusion PNGs),
+``DIR/results.csv`` (one row per evaluation), ``DIR/results.md`` (mean ± std over seeds per
+setting), ``DIR/results_macro_f1.png`` and ``DIR/confusion/*.png``. A cell whose metrics exist is
+skipped, and a cell with a checkpoint resumes, so an interrupted experiment is re-run to finish.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import platform
+import shutil
+import time
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from gaitpose.engine import builders
+from gaitpose.engine.config import (
+    DEFAULTS,
+    ConfigError,
+    base_config,
+    canonical_key,
+    deep_merge,
+    dump_config,
+    load_config,
+    set_dotted,
+)
+from gaitpose.engine.metrics import flat_metrics, markdown_table
+from gaitpose.io.atomic import atomic_path, atomic_write_text
+
+_SETTING_KEYS = {"name", "modality", "fusion", "set", "ablate", "seeds"}
+SUMMARY_METRICS = (
+    "accuracy",
+    "macro_f1",
+    "macro_precision",
+    "macro_recall",
+    "sensitivity_positive",
+    "specificity_positive",
+    "roc_auc_positive",
+)
+
+
+def _settings(cfg: Mapping) -> tuple[list[dict], list[int]]:
+    exp = cfg.get("experiment")
+    src = cfg.get("_source", "config")
+    if not isinstance(exp, Mapping):
+        raise ConfigError(f"{src}: no 'experiment' section (an experiment config needs settings)")
+    unknown = set(exp) - {"seeds", "settings", "description"}
+    if unknown:
+        raise ConfigError(f"{src}: unknown config key 'experiment.{sorted(unknown)[0]}'")
+    seeds = exp.get("seeds") or [int(cfg["trainer_cfg"]["seed"])]
+    settings = exp.get("settings")
+    if not isinstance(settings, list) or not settings:
+        raise ConfigError(f"{src}: 'experiment.settings' must be a non-empty list")
+    names = set()
+    for i, s in enumerate(settings):
+        if not isinstance(s, Mapping) or "name" not in s:
+            raise ConfigError(f"{src}: 'experiment.settings[{i}]' needs a 'name'")
+        bad = set(s) - _SETTING_KEYS
+        if bad:
+            raise ConfigError(f"{src}: unknown config key 'experiment.settings[{i}].{sorted(bad)[0]}'")
+        if s["name"] in names:
+            raise ConfigError(f"{src}: duplicate setting name {s['name']!r}")
+        names.add(s["name"])
+    return [dict(s) for s in settings], [int(x) for x in seeds]
+
+
+def cell_config(cfg: Mapping, setting: Mapping, seed: int) -> dict:
+    """The resolved training config of one (setting, seed) cell."""
+    out = base_config(cfg)
+    out.pop("_source", None)
+    for key, value in (setting.get("set") or {}).items():
+        key = canonical_key(key)
+        if "." not in key:
+            if key not in DEFAULTS or key == "experiment":
+                raise ConfigError(f"setting {setting['name']!r}: unknown section {key!r}")
+            out[key] = deep_merge(DEFAULTS[key], value or {})
+        else:
+            set_dotted(out, key, copy.deepcopy(value))
+    out["trainer_cfg"]["seed"] = int(seed)
+    resolved = load_config(out)
+    resolved["_source"] = f"{cfg.get('_source', 'config')}[{setting['name']}, seed {seed}]"
+    return resolved
+
+
+def _machine() -> str:
+    import torch
+
+    cpu = platform.processor() or platform.machine()
+    dev = torch.cuda.get_device_name(0) if torch.cuda.is_available() else f"CPU ({os.cpu_count()} cores, {cpu})"
+    return f"{dev}; Python {platform.python_version()}; torch {torch.__version__}"
+
+
+def _evaluations(setting: Mapping) -> list[tuple[str, tuple[str, ...]]]:
+    evals = [("all", ())]
+    for m in setting.get("ablate") or []:
+        evals.append((f"without_{m}", (m,)))
+    return evals
+
+
+def run_experiment(
+    config: str | os.PathLike | Mapping,
+    out_dir: str | os.PathLike,
+    overrides: Iterable[str] | Mapping[str, Any] = (),
+    progress: bool = True,
+):
+    """Train and evaluate every cell of an experiment grid; return the results DataFrame.
+
+    Args:
+        config: experiment YAML path or dict (base config + ``experiment`` section).
+        out_dir: output folder (created; finished cells in it are skipped).
+        overrides: ``key=value`` overrides applied to the base config of every cell.
+
+    Returns:
+        pandas DataFrame, one row per (setting, seed, evaluation): ``setting``, ``modality``,
+        ``fusion``, ``seed``, ``evaluated_with``, metrics (see :func:`flat_metrics`),
+        ``train_seconds``, ``run_dir``.
+    """
+    import pandas as pd
+    from tqdm.auto import tqdm
+
+    from gaitpose.engine.evaluator import evaluate
+    from gaitpose.engine.trainer import train
+
+    cfg = load_config(config, overrides)
+    settings, seeds = _settings(cfg)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "confusion").mkdir(exist_ok=True)
+    atomic_write_text(out / "experiment.yaml", dump_config(cfg))
+    builders.ensure_dataset(cfg)  # one cohort for every cell (made once when synthetic)
+
+    t_start = time.perf_counter()
+    rows: list[dict[str, Any]] = []
+    cells = [(s, seed) for s in settings for seed in (s.get("seeds") or seeds)]
+    bar = tqdm(cells, desc="experiment", unit="run", disable=not progress, dynamic_ncols=True)
+    for setting, seed in bar:
+        name = str(setting["name"])
+        bar.set_postfix_str(f"{name} seed {seed}")
+        run_dir = out / "runs" / f"{name}-s{seed}"
+        ccfg = cell_config(cfg, setting, seed)
+        evals = _evaluations(setting)
+        metric_files = {tag: run_dir / f"metrics_{tag}.json" for tag, _ in evals}
+        timing_path = run_dir / "timing.json"
+        timing = json.loads(timing_path.read_text()) if timing_path.is_file() else {}
+        if not all(p.is_file() for p in metric_files.values()):
+            t0 = time.perf_counter()
+            ckpt = train(ccfg, run_dir)
+            if "train_seconds" not in timing:
+                timing["train_seconds"] = time.perf_counter() - t0
+            for tag, drop in evals:
+                if metric_files[tag].is_file():
+                    continue
+                t1 = time.perf_counter()
+                evaluate(ccfg, ckpt, out=metric_files[tag], drop_modalities=drop, progress=False)
+                timing[f"eval_seconds_{tag}"] = time.perf_counter() - t1
+            atomic_write_text(timing_path, json.dumps(timing, indent=2) + "\n")
+        for tag, _ in evals:
+            report = json.loads(metric_files[tag].read_text())
+            png = Path(f"{metric_files[tag].with_suffix('')}.confusion.png")
+            if png.is_file():
+                shutil.copyfile(png, out / "confusion" / f"{name}-s{seed}-{tag}.png")
+            rows.append(
+                {
+                    "setting": name,
+                    "modality": setting.get("modality", ""),
+                    "fusion": setting.get("fusion", ""),
+                    "seed": seed,
+                    "evaluated_with": tag,
+                    **flat_metrics(report),
+                    "train_seconds": timing.get("train_seconds"),
+                    "run_dir": str(run_dir),
+                }
+            )
+    bar.close()
+    df = pd.DataFrame(rows)
+    atomic_write_text(out / "results.csv", df.to_csv(index=False))
+    wall = time.perf_counter() - t_start
+    atomic_write_text(out / "results.md", results_markdown(df, cfg, wall_seconds=wall))
+    plot_macro_f1(df, out / "results_macro_f1.png")
+    return df
+
+
+def summarise(df):
+    """Mean ± std over seeds per (setting, evaluated_with), in grid order."""
+    import pandas as pd
+
+    keys = ["setting", "modality", "fusion", "evaluated_with"]
+    order = list(dict.fromkeys(zip(*(df[k] for k in keys))))
+    recs = []
+    for key in order:
+        sub = df[np.logical_and.reduce([df[k] == v for k, v in zip(keys, key)])]
+        rec = dict(zip(keys, key))
+        rec["seeds"] = len(sub)
+        for m in SUMMARY_METRICS:
+            vals = pd.to_numeric(sub[m], errors="coerce").dropna().to_numpy(dtype=float)
+            rec[f"{m}_mean"] = float(vals.mean()) if len(vals) else float("nan")
+            rec[f"{m}_std"] = float(vals.std(ddof=1)) if len(vals) > 1 else 0.0
+        recs.append(rec)
+    return pd.DataFrame(recs)
+
+
+def fusion_comparison(df) -> dict[str, Any] | None:
+    """Best fused setting vs the better single-modality setting, in macro-F1 (full inputs)."""
+    full = df[df["evaluated_with"] == "all"]
+    fused = full[full["modality"] == "fused"]
+    single = full[full["modality"].isin(["silhouette", "skeleton"])]
+    if fused.empty or single.empty:
+        return None
+    means = full.groupby("setting")["macro_f1"].mean()
+    best_single = means[single["setting"].unique()].idxmax()
+    best_fused = means[fused["setting"].unique()].idxmax()
+    a = full[full["setting"] == best_fused].set_index("seed")["macro_f1"]
+    b = full[full["setting"] == best_single].set_index("seed")["macro_f1"]
+    common = a.index.intersection(b.index)
+    diffs = (a[common] - b[common]).to_numpy(dtype=float)
+    return {
+        "best_fused": best_fused,
+        "best_single": best_single,
+        "fused_mean": float(a.mean()),
+        "single_mean": float(b.mean()),
+        "delta_mean": float(diffs.mean()) if len(diffs) else float("nan"),
+        "delta_std": float(diffs.std(ddof=1)) if len(diffs) > 1 else 0.0,
+        "seeds_fused_better": int((diffs > 0).sum()),
+        "seeds": int(len(diffs)),
+    }
+
+
+def results_markdown(df, cfg: Mapping, wall_seconds: float | None = None) -> str:
+    """The ``results.md`` text: setup, mean ± std table, fusion comparison."""
+    import pandas as pd
+
+    summ = summarise(df)
+    table = pd.DataFrame(
+        {
+            "setting": summ["setting"],
+            "evaluated with": summ["evaluated_with"],
+            "seeds": summ["seeds"],
+            **{
+                m: [
+                    f"{mu:.3f} ± {sd:.3f}" if not np.isnan(mu) else "n/a"
+                    for mu, sd in zip(summ[f"{m}_mean"], summ[f"{m}_std"])
+                ]
+                for m in SUMMARY_METRICS
+            },
+        }
+    )
+    n_test = int(df["n"].iloc[0]) if len(df) else 0
+    lines = [
+        f"# Results: {Path(str(cfg.get('_source', 'experiment'))).name}",
+        "",
+        f"- machine: {_machine()}",
+        f"- wall time of this invocation: {wall_seconds / 60:.1f} min" if wall_seconds is not None else "",
+        f"- dataset: `{cfg['data_cfg']['dataset_root']}`, partition "
+        f"`{cfg['data_cfg']['dataset_partition'] or 'ROOT/partition.json'}`, test sequences: {n_test}",
+        f"- label order: {', '.join(builders.label_order(cfg))}; chance level for 3 balanced "
+        "classes: accuracy and macro-F1 ≈ 0.333",
+        "- mean ± sample std over seeds; `without_X` = the fused model evaluated with stream X removed",
+        "",
+        markdown_table(table),
+        "",
+    ]
+    cmp_ = fusion_comparison(df)
+    if cmp_:
+        verdict = "beats" if cmp_["delta_mean"] > 0 else "does not beat"
+        lines += [
+            "## Fusion vs the better single modality (macro-F1, full inputs)",
+            "",
+            f"`{cmp_['best_fused']}` ({cmp_['fused_mean']:.3f}) {verdict} `{cmp_['best_single']}` "
+            f"({cmp_['single_mean']:.3f}): paired difference over seeds "
+            f"{cmp_['delta_mean']:+.3f} ± {cmp_['delta_std']:.3f}; fused better on "
+            f"{cmp_['seeds_fused_better']} of {cmp_['seeds']} seeds.",
+            "",
+        ]
+    return "\n".join(line for line in lines if line is not None) + "\n"
+
+
+def plot_macro_f1(df, path: str | os.PathLike) -> Path:
+    """Bar plot of macro-F1 (mean ± std over seeds) per setting and evaluation."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    summ = summarise(df)
+    labels = [
+        s if e == "all" else f"{s}\n({e.replace('_', ' ')})"
+        for s, e in zip(summ["setting"], summ["evaluated_with"])
+    ]
+    fig, ax = plt.subplots(figsize=(max(4.0, 1.1 * len(labels)), 3.6), dpi=120)
+    colors = ["tab:blue" if e == "all" else "tab:gray" for e in summ["evaluated_with"]]
+    ax.bar(range(len(labels)), summ["macro_f1_mean"], yerr=summ["macro_f1_std"], color=colors, capsize=3)
+    ax.axhline(1 / 3, color="k", ls="--", lw=0.8, label="chance (3 classes)")
+    ax.set_xticks(range(len(labels)), labels, fontsize=7)
+    ax.set_ylabel("macro-F1 (mean ± std over seeds)")
+    ax.set_ylim(0, 1)
+    ax.legend(fontsize=7, loc="lower right")
+    fig.tight_layout()
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png")
+    plt.close(fig)
+    return path

@@ -1,0 +1,124 @@
+"""Trainer, checkpoints, resume, NaN stop, evaluation (incl. OpenGait checkpoints), CLI."""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+
+import pytest
+import torch
+
+from gaitpose.cli import main
+from gaitpose.engine.checkpoint import FORMAT, load_checkpoint
+from gaitpose.engine.evaluator import evaluate
+from gaitpose.engine.trainer import TrainingDiverged, read_train_log, train
+
+
+def _losses(run_dir):
+    return [(int(r["iteration"]), r["loss"], r["ce"], r["triplet"], r["lr"]) for r in read_train_log(run_dir)]
+
+
+def test_train_writes_weights_only_checkpoint(fake_config, tmp_path):
+    ckpt = train(fake_config, tmp_path / "run")
+    state = torch.load(ckpt, weights_only=True)  # plain types and tensors only
+    assert state["format"] == FORMAT and state["iteration"] == 6
+    assert state["labels"] == ["negative", "neutral", "positive"]
+    assert set(state) >= {"model", "optimizer", "scheduler", "rng", "config", "subjects"}
+    assert isinstance(state["rng"]["torch"], torch.Tensor)
+    assert state["config"]["trainer_cfg"]["total_iter"] == 6
+    assert (tmp_path / "run" / "config.yaml").is_file()
+    assert (tmp_path / "run" / "checkpoints" / "iter_0000006.pt").is_file()
+    rows = read_train_log(tmp_path / "run")
+    assert [int(r["iteration"]) for r in rows] == list(range(1, 7))
+    assert all(math.isfinite(r["loss"]) and 0 <= r["active_frac"] <= 1 for r in rows)
+    # the MultiStepLR milestone at 4 halves the lr from the 5th step on
+    assert [r["lr"] for r in rows] == pytest.approx([0.05] * 4 + [0.025] * 2)
+
+
+@pytest.mark.parametrize("workers", [0, 2])
+def test_resume_reproduces_uninterrupted_losses(fake_config, tmp_path, workers):
+    fake_config["data_cfg"]["num_workers"] = workers
+    train(fake_config, tmp_path / "straight")
+    crashing = copy.deepcopy(fake_config)
+    crashing["model_cfg"]["crash_after"] = 4  # dies in iteration 5, after the checkpoint at 3
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        train(crashing, tmp_path / "resumed")
+    assert load_checkpoint(tmp_path / "resumed" / "checkpoints" / "latest.pt")["iteration"] == 3
+    assert len(read_train_log(tmp_path / "resumed")) == 4  # iteration 4 was logged before the crash
+    train(fake_config, tmp_path / "resumed")
+    straight, resumed = _losses(tmp_path / "straight"), _losses(tmp_path / "resumed")
+    assert [r[0] for r in resumed] == list(range(1, 7))
+    assert resumed == straight  # exactly the same floats
+    a = load_checkpoint(tmp_path / "straight" / "checkpoints" / "latest.pt")["model"]
+    b = load_checkpoint(tmp_path / "resumed" / "checkpoints" / "latest.pt")["model"]
+    assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_nan_loss_stops_and_keeps_last_good_checkpoint(fake_config, tmp_path):
+    fake_config["model_cfg"]["nan_after"] = 4
+    with pytest.raises(TrainingDiverged, match=r"not finite\) at iteration 5.*last good checkpoint kept"):
+        train(fake_config, tmp_path / "run")
+    state = load_checkpoint(tmp_path / "run" / "checkpoints" / "latest.pt")
+    assert state["iteration"] == 3
+    assert all(torch.isfinite(v).all() for v in state["model"].values() if v.is_floating_point())
+
+
+def test_unknown_model_kwarg_named(fake_config, tmp_path):
+    from gaitpose.engine.config import ConfigError
+
+    fake_config["model_cfg"]["widht"] = 4
+    with pytest.raises(ConfigError, match=r"'model_cfg\.widht'.*did you mean 'width'"):
+        train(fake_config, tmp_path / "run")
+
+
+def test_evaluate_gaitpose_and_opengait_checkpoints(fake_config, tmp_path):
+    fake_config["trainer_cfg"]["total_iter"] = 3
+    ckpt = train(fake_config, tmp_path / "run")
+    rep = evaluate(fake_config, ckpt, out=tmp_path / "m.json", progress=False)
+    assert rep["n"] == 6 and rep["checkpoint_format"] == "gaitpose"  # 3 classes × 1 subject × 2
+    assert sum(map(sum, rep["confusion_matrix"])) == 6
+    assert (tmp_path / "m.confusion.png").is_file() and (tmp_path / "m.per_class.md").is_file()
+    assert len((tmp_path / "m.predictions.csv").read_text().splitlines()) == 7
+    assert json.loads((tmp_path / "m.json").read_text())["macro_f1"] == rep["macro_f1"]
+
+    # the same weights saved the way OpenGait saves them give the same predictions
+    from engine_fakes import FakeNet
+
+    net = FakeNet(streams=("sils", "pose"))
+    net.load_state_dict(load_checkpoint(ckpt)["model"])
+    og = tmp_path / "opengait.pt"
+    torch.save({"model": net.opengait_state_dict(), "optimizer": {}, "scheduler": {}, "iteration": 3}, og)
+    rep_og = evaluate(fake_config, og, progress=False)
+    assert rep_og["checkpoint_format"] == "opengait"
+    assert rep_og["confusion_matrix"] == rep["confusion_matrix"]
+    # a foreign label order permutes the logits columns
+    fake_config["evaluator_cfg"]["checkpoint_label_order"] = ["positive", "neutral", "negative"]
+    rep_perm = evaluate(fake_config, og, progress=False)
+    cm, cmp_ = torch.tensor(rep["confusion_matrix"]), torch.tensor(rep_perm["confusion_matrix"])
+    assert torch.equal(cmp_, cm[:, [2, 1, 0]])
+
+
+def test_evaluate_with_a_modality_removed(fake_config, tmp_path):
+    fake_config["trainer_cfg"]["total_iter"] = 2
+    ckpt = train(fake_config, tmp_path / "run")
+    rep = evaluate(None, ckpt, drop_modalities=("pose",), progress=False)  # config from checkpoint
+    assert rep["dropped_modalities"] == ["pose"] and rep["n"] == 6
+
+
+def test_cli_train_and_evaluate(fake_config, tmp_path, capsys):
+    import yaml
+
+    cfg_path = tmp_path / "fake.yaml"
+    cfg_path.write_text(yaml.safe_dump(fake_config))
+    run = tmp_path / "cli_run"
+    assert main(["train", str(cfg_path), "-o", str(run), "--set", "trainer.total_iter=2",
+                 "--set", "trainer.save_iter=2"]) == 0
+    ckpt = run / "checkpoints" / "latest.pt"
+    assert load_checkpoint(ckpt)["iteration"] == 2
+    assert main(["evaluate", str(cfg_path), "--checkpoint", str(ckpt), "-o", str(tmp_path / "m.json")]) == 0
+    assert "accuracy" in capsys.readouterr().out
+    assert main(["train", str(cfg_path), "--set", "trainer.totl_iter=2"]) == 2
+    assert "trainer_cfg.totl_iter" in capsys.readouterr().err
+    assert main(["evaluate", str(cfg_path), "--checkpoint", str(tmp_path / "nope.pt")]) == 1
+    assert "nope.pt: checkpoint not found" in capsys.readouterr().err
