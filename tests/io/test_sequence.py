@@ -67,3 +67,12 @@ def test_failed_write_leaves_nothing(tmp_path, monkeypatch):
     with pytest.raises(RuntimeError):
         save_sequence(tmp_path / "d.npz", seq)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_saved_file_has_usual_permissions(tmp_path):
+    import os
+
+    path = save_sequence(tmp_path / "p.npz", _seq())
+    umask = os.umask(0)
+    os.umask(umask)
+    assert (path.stat().st_mode & 0o777) == (0o666 & ~umask)
