@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import sys
 import tempfile
@@ -34,6 +35,12 @@ sys.path.insert(0, str(ROOT))
 from gaitpose.pose.backends import native_stderr_silenced, quiet_mediapipe_env  # noqa: E402
 
 quiet_mediapipe_env()
+
+
+def cpu_seconds() -> float:
+    """User + system CPU time of this process (all threads)."""
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    return ru.ru_utime + ru.ru_stime
 
 
 def bare_loop(clip: Path) -> tuple[float, int]:
@@ -109,21 +116,27 @@ def main() -> int:
         if args.frames:
             clip = cut_clip(clip, args.frames, tmp)
         if args.mode in ("speed", "both"):
-            bare, pipe = [], []
+            bare, pipe, cpu_a, cpu_b = [], [], [], []
             frames = 0
             for r in range(args.rounds):
+                c0 = cpu_seconds()
                 wall_a, frames = bare_loop(clip)
+                c1 = cpu_seconds()
                 wall_b = pipeline([clip], tmp / "speed", jobs=1)
+                c2 = cpu_seconds()
                 bare.append(wall_a)
                 pipe.append(wall_b)
-                print(f"round {r + 1}: bare {frames / wall_a:6.2f} frames/s ({wall_a:.2f} s)   "
-                      f"pipeline -j 1 {frames / wall_b:6.2f} frames/s ({wall_b:.2f} s)   "
+                cpu_a.append(c1 - c0)
+                cpu_b.append(c2 - c1)
+                print(f"round {r + 1}: bare {frames / wall_a:6.2f} frames/s ({wall_a:.2f} s, cpu {c1 - c0:.2f} s)   "
+                      f"pipeline -j 1 {frames / wall_b:6.2f} frames/s ({wall_b:.2f} s, cpu {c2 - c1:.2f} s)   "
                       f"ratio {wall_b / wall_a:.3f}", flush=True)  # fmt: skip
             ma, mb = statistics.median(bare), statistics.median(pipe)
             ratios = statistics.median(b / a for a, b in zip(bare, pipe))
             print(f"speed ({frames} frames, median of {args.rounds}): bare {frames / ma:.2f} frames/s, "
                   f"pipeline {frames / mb:.2f} frames/s, ratio pipeline/bare wall {mb / ma:.3f} "
-                  f"(median of per-round ratios {ratios:.3f})")  # fmt: skip
+                  f"(median of per-round ratios {ratios:.3f}); CPU seconds bare {statistics.median(cpu_a):.2f}, "
+                  f"pipeline {statistics.median(cpu_b):.2f}, ratio {statistics.median(cpu_b) / statistics.median(cpu_a):.3f}")  # fmt: skip
         if args.mode in ("scaling", "both"):
             links = tmp / "copies"
             links.mkdir()

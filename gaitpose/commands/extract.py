@@ -58,6 +58,18 @@ def run(args: argparse.Namespace) -> int:
     from gaitpose.pose.backends import quiet_mediapipe_env
 
     quiet_mediapipe_env()
+    if args.backend == "legacy":
+        import importlib.util
+
+        try:
+            legacy_ok = importlib.util.find_spec("mediapipe.python.solutions.pose") is not None
+        except ModuleNotFoundError:
+            legacy_ok = False
+        if not legacy_ok:
+            raise UsageError(
+                "the legacy backend needs mediapipe 0.10.21 (mediapipe.solutions); this installation has "
+                "only the Tasks API: use --backend tasks --model FILE.task"
+            )
     from gaitpose.pose.extract import plan_jobs, run_batch
 
     jobs, missing = plan_jobs(args.inputs, out, overlay=args.overlay)

@@ -101,6 +101,10 @@ class VideoReader:
             raise VideoError("is a folder, not a video file")
         if self.path.stat().st_size == 0:
             raise VideoError("empty file")
+        self._cap = None
+        self._first: np.ndarray | None = None
+        self._thread: threading.Thread | None = None
+        self._stop: threading.Event | None = None
         cap = cv2.VideoCapture(str(self.path))
         try:
             if not cap.isOpened():
@@ -110,9 +114,11 @@ class VideoReader:
             count = cap.get(cv2.CAP_PROP_FRAME_COUNT)
             reported_fps = cap.get(cv2.CAP_PROP_FPS)
             ok, first = cap.read()
-        finally:
+        except BaseException:
             cap.release()
+            raise
         if not ok or first is None:
+            cap.release()
             if count and count > 0:
                 raise VideoError(f"no decodable frame (container reports {int(count)} frames)")
             raise VideoError("no frames")
@@ -130,7 +136,22 @@ class VideoReader:
         self.info = VideoInfo(fps=use_fps, frame_count=frame_count, height=height, width=width)
         self.reported_fps = float(reported_fps or 0.0)
         self.frames_read = 0
-        self.error: VideoError | None = None
+        # The first iteration continues with this capture (and its already decoded first frame).
+        self._cap, self._first = cap, first
+
+    def close(self) -> None:
+        """Release the capture kept open from validation (iteration does this itself)."""
+        if self._stop is not None:
+            self._stop.set()
+        if self._cap is not None:
+            self._cap.release()
+            self._cap = None
+            self._first = None
+
+    def __del__(self) -> None:
+        cap = getattr(self, "_cap", None)
+        if cap is not None and getattr(self, "_thread", None) is None:
+            cap.release()
 
     # ------------------------------------------------------------------ properties
     @property
@@ -147,15 +168,19 @@ class VideoReader:
         return self.info.height, self.info.width
 
     # ------------------------------------------------------------------ iteration
-    def _reader(self, q: queue.Queue, stop: threading.Event) -> None:
-        cap = cv2.VideoCapture(str(self.path))
+    def _reader(self, q: queue.Queue, stop: threading.Event, cap, first: np.ndarray | None) -> None:
         index = 0
         err: BaseException | None = None
         try:
+            if cap is None:
+                cap = cv2.VideoCapture(str(self.path))
             while not stop.is_set():
-                ok, frame = cap.read()
-                if not ok or frame is None:
-                    break
+                if first is not None:
+                    frame, first = first, None
+                else:
+                    ok, frame = cap.read()
+                    if not ok or frame is None:
+                        break
                 if self.rgb:
                     frame = cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
                 item = (index, frame)
@@ -169,7 +194,8 @@ class VideoReader:
         except BaseException as exc:  # reported to the consumer
             err = exc
         finally:
-            cap.release()
+            if cap is not None:
+                cap.release()
             while not stop.is_set():
                 try:
                     q.put((_SENTINEL, err), timeout=0.1)
@@ -177,16 +203,29 @@ class VideoReader:
                 except queue.Full:
                     continue
 
+    def start(self) -> VideoReader:
+        """Start decoding in the background now (e.g. while a pose model loads); idempotent."""
+        if self._thread is None:
+            self._queue: queue.Queue = queue.Queue(maxsize=self.prefetch)
+            self._stop = threading.Event()
+            cap, first = self._cap, self._first
+            self._cap = self._first = None
+            self._thread = threading.Thread(
+                target=self._reader, args=(self._queue, self._stop, cap, first), daemon=True
+            )
+            self._thread.start()
+        return self
+
     def __iter__(self) -> Iterator[tuple[int, np.ndarray]]:
         """Yield ``(frame_index, frame)``; decoding runs ahead in a thread.
 
         After the last frame, raises :class:`VideoError` when the video turned out truncated
         (``strict_length``) or the decoder failed.
         """
-        q: queue.Queue = queue.Queue(maxsize=self.prefetch)
-        stop = threading.Event()
-        thread = threading.Thread(target=self._reader, args=(q, stop), daemon=True)
-        thread.start()
+        if self._thread is None:
+            self.start()
+        q, stop, thread = self._queue, self._stop, self._thread
+        self._thread = None  # a later iteration starts afresh
         self.frames_read = 0
         try:
             while True:

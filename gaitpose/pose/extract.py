@@ -160,7 +160,12 @@ def _extract_video(
         with native_stderr_silenced(quiet), overlay_ctx as overlay_tmp:
             if quiet:
                 quiet_mediapipe_env()
-            be: PoseBackend = make_backend(backend, model, segmentation=silhouettes or overlay is not None)
+            reader.start()  # decode the first frames while the graph loads
+            try:
+                be: PoseBackend = make_backend(backend, model, segmentation=silhouettes or overlay is not None)
+            except BaseException:
+                reader.close()
+                raise
             try:
                 if overlay is not None:
                     from gaitpose.pose.overlay import OverlayWriter
@@ -196,6 +201,7 @@ def _extract_video(
                 except VideoError as exc:
                     raise ExtractError(str(exc)) from None
             finally:
+                reader.close()  # stops the decoding thread if the loop ended early
                 be.close()
                 if writer is not None:
                     writer.close()

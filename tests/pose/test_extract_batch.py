@@ -194,6 +194,13 @@ def test_tasks_backend_needs_a_model(clips, tmp_path, capsys):
     with pytest.raises(ValueError, match="gaitpose models build-task"):
         extract_video(clips / "walker.mp4", backend="tasks")
     assert main(["extract", str(clips / "walker.mp4"), "-o", str(tmp_path / "o"), "--model", "x.task"]) == 2
+    # Other usage errors: a folder without videos, -j 0, a non-positive --fps.
+    (tmp_path / "empty").mkdir()
+    assert main(["extract", str(tmp_path / "empty"), "-o", str(tmp_path / "o")]) == 2
+    assert "no video files found" in capsys.readouterr().err
+    assert main(["extract", str(clips / "walker.mp4"), "-o", str(tmp_path / "o"), "-j", "0"]) == 2
+    assert main(["extract", str(clips / "walker.mp4"), "-o", str(tmp_path / "o"), "--fps", "0"]) == 2
+    assert not (tmp_path / "o" / "walker.npz").exists()
 
 
 class _ZeroFps:
