@@ -330,7 +330,7 @@ def _sequence_features(keypoints, fps, layout, world, detected, params) -> Seque
     torso = geo.torso_length(ms, mh)
     torso = np.where(torso > 0, torso, np.nan)
     s = geo.facing_sign(LH, RH)
-    face = geo.facing(LS, RS, LH, RH, torso, params.side_ratio)
+    face = geo.smooth_facing(geo.facing(LS, RS, LH, RH, torso, params.side_ratio), int(fps))
     frontal = (face == geo.FRONT) | (face == geo.BACK)
     side = face == geo.SIDE
 
