@@ -81,6 +81,7 @@ class FeatureParams:
     stride_coverage: float = 0.5  #: fraction of valid frames a stride needs for its mean
     facing_majority: float = 0.7  #: fraction of frames for a sequence facing label (else mixed)
     correct_roll: bool = True  #: de-rotate front/back views by the leg-axis camera roll estimate
+    jump_speed: float = 3.0  #: torso lengths per second above which the tracked person "jumps"
 
 
 @dataclass
@@ -126,11 +127,17 @@ def clean_keypoints(
     T = k.shape[0]
     with np.errstate(invalid="ignore"):
         ok = np.isfinite(k[..., :2]).all(-1) & (k[..., 2] >= params.min_score)
-    xy = np.where(ok[..., None], k[..., :2], np.nan).reshape(T, -1)
+    xy3 = np.where(ok[..., None], k[..., :2], np.nan)
+    breaks = track_jumps(xy3, names, fps, params.jump_speed)
+    xy = xy3.reshape(T, -1)
     max_gap = int(round(params.max_gap_s * fps))
-    filled, interp = interpolate_gaps(xy, max_gap)
-    filled, _ = hampel(filled, params.hampel_window, params.hampel_sigmas)
-    smooth = butter_lowpass(filled, fps, params.cutoff_hz, params.filter_order)
+    smooth = np.full_like(xy, np.nan)
+    interp = np.zeros(xy.shape, bool)
+    bounds = [0, *breaks.tolist(), T]
+    for a, b in zip(bounds[:-1], bounds[1:]):  # never smooth or interpolate across a jump
+        filled, interp[a:b] = interpolate_gaps(xy[a:b], max_gap)
+        filled, _ = hampel(filled, params.hampel_window, params.hampel_sigmas)
+        smooth[a:b] = butter_lowpass(filled, fps, params.cutoff_hz, params.filter_order)
     smooth = smooth.reshape(T, len(names), 2)
     interp = interp.reshape(T, len(names), 2).any(-1)
     joints = {n: smooth[:, j] for j, n in enumerate(names)}
@@ -142,8 +149,37 @@ def clean_keypoints(
         "raw_valid": {n: ok[:, j] for j, n in enumerate(names)},
         "interpolated_fraction": float(interp[:, req].mean()) if T else 0.0,
         "longest_gap_s": longest / fps,
+        "breaks": breaks,
     }
     return joints, info
+
+
+def track_jumps(xy: np.ndarray, names: list[str], fps: float, speed: float = 3.0) -> np.ndarray:
+    """Frames where the tracked person jumps: the mid-hip moves, between consecutive frames with
+    both hips (skipping missing ones), further than ``0.5 + speed × gap (s)`` torso lengths —
+    an identity switch to another person or a cut. Walking moves it ~1 torso length per second.
+
+    Args:
+        xy: [T, J, 2] raw pixels (NaN where missing) of the joints ``names``.
+
+    Returns:
+        int [K] frame indices where a new segment starts (sorted).
+    """
+    need = ("left_hip", "right_hip", "left_shoulder", "right_shoulder")
+    if not all(n in names for n in need):
+        return np.zeros(0, int)
+    lh, rh, ls, rs = (xy[:, names.index(n)] for n in need)
+    mh = 0.5 * (lh + rh)
+    torso = np.hypot(*(0.5 * (ls + rs) - mh).T)
+    ok = np.isfinite(mh).all(-1) & np.isfinite(torso) & (torso > 0)
+    t = np.nonzero(ok)[0]
+    if t.size < 2:
+        return np.zeros(0, int)
+    step = np.hypot(*(mh[t[1:]] - mh[t[:-1]]).T)
+    scale = np.maximum(torso[t[1:]], torso[t[:-1]])
+    gap_s = (t[1:] - t[:-1]) / fps
+    jump = step > (0.5 + speed * gap_s) * scale
+    return t[1:][jump].astype(int)
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -235,6 +271,11 @@ def _ml_sway(mh_x: np.ndarray, hip_width: np.ndarray, cover: float) -> float:
     res = y - slope * tc
     w = _nanmedian(hip_width)
     return float((res.max() - res.min()) / w) if w > 0 else float("nan")
+
+
+def _wrap(deg: np.ndarray) -> np.ndarray:
+    """Angles (deg) wrapped into [-180, 180)."""
+    return (deg + 180.0) % 360.0 - 180.0
 
 
 def _walking_direction(mh_x: np.ndarray, fps: float) -> np.ndarray:
@@ -356,10 +397,10 @@ def _sequence_features(keypoints, fps, layout, world, detected, params) -> Seque
     shank_l = geo.segment_angle_from_vertical(P("left_knee"), P("left_ankle"), direction)
     shank_r = geo.segment_angle_from_vertical(P("right_knee"), P("right_ankle"), direction)
     sd = lambda v: np.where(side, v, np.nan)  # noqa: E731
-    sig["hip_angle_left"] = sd(thigh_l - trunk)
-    sig["hip_angle_right"] = sd(thigh_r - trunk)
-    sig["knee_angle_left"] = sd(thigh_l - shank_l)
-    sig["knee_angle_right"] = sd(thigh_r - shank_r)
+    sig["hip_angle_left"] = sd(_wrap(thigh_l - trunk))
+    sig["hip_angle_right"] = sd(_wrap(thigh_r - trunk))
+    sig["knee_angle_left"] = sd(_wrap(thigh_l - shank_l))
+    sig["knee_angle_right"] = sd(_wrap(thigh_r - shank_r))
 
     # ---------------------------------------------------------------- events
     n_fb, n_side = int(frontal.sum()), int(side.sum())
@@ -383,6 +424,10 @@ def _sequence_features(keypoints, fps, layout, world, detected, params) -> Seque
             fps, params.min_stride_s,
         )  # fmt: skip
     strides, steps = strides_and_steps(ev, fps, params.min_stride_s, params.max_stride_s)
+    brk = info["breaks"]
+    if brk.size:  # a stride or step across a jump of the tracked person is not one
+        strides = [x for x in strides if not ((brk > x[1]) & (brk <= x[2])).any()]
+        steps = [x for x in steps if not ((brk > x[1]) & (brk <= x[2])).any()]
 
     # ---------------------------------------------------------------- per stride
     hip_w = np.abs(LH[:, 0] - RH[:, 0])
@@ -507,6 +552,7 @@ def _sequence_features(keypoints, fps, layout, world, detected, params) -> Seque
             "qc_side_fraction": fracs["side"],
             "qc_camera_roll_deg": roll,
             "qc_event_method": ev.method,
+            "qc_track_jumps": int(info["breaks"].size),
             "qc_strides_left": n_l,
             "qc_strides_right": n_r,
             "qc_feature_basis": basis,
@@ -521,6 +567,10 @@ def _sequence_features(keypoints, fps, layout, world, detected, params) -> Seque
             "keypoints valid in < {:.0%} of frames: {}".format(
                 params.min_keypoint_fraction, ", ".join(low)
             )
+        )
+    if info["breaks"].size:
+        reasons.append(
+            f"the tracked person jumps {info['breaks'].size} time(s) (another person or a cut)"
         )
     if facing_lbl == "unknown":
         reasons.append("facing direction unknown")
