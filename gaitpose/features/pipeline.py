@@ -129,7 +129,7 @@ def clean_keypoints(
         ok = np.isfinite(k[..., :2]).all(-1) & (k[..., 2] >= params.min_score)
     xy3 = np.where(ok[..., None], k[..., :2], np.nan)
     breaks = track_jumps(xy3, names, fps, params.jump_speed)
-    xy = xy3.reshape(T, -1)
+    xy = xy3.reshape(T, 2 * len(names))
     max_gap = int(round(params.max_gap_s * fps))
     smooth = np.full_like(xy, np.nan)
     interp = np.zeros(xy.shape, bool)
@@ -284,7 +284,7 @@ def _walking_direction(mh_x: np.ndarray, fps: float) -> np.ndarray:
     if T < 2:
         return np.ones(T)
     v = np.gradient(mh_x) if np.isfinite(mh_x).sum() > 1 else np.full(T, np.nan)
-    k = max(int(round(fps)), 1)
+    k = min(max(int(round(fps)), 1), T)
     vf = np.where(np.isfinite(v), v, 0.0)
     n = np.convolve(np.isfinite(v).astype(float), np.ones(k), "same")
     with np.errstate(invalid="ignore", divide="ignore"):

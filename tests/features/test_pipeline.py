@@ -114,3 +114,14 @@ def test_side_view_joint_angles_are_wrapped() -> None:
     kp[..., 0] = 1280.0 - kp[..., 0]  # walking towards -x
     row = sequence_features(kp, 30.0, "mediapipe33").row
     assert 0 < row["hip_rom_left_median"] < 90 and 0 < row["knee_rom_left_median"] < 90
+
+
+@pytest.mark.parametrize("T", [0, 1, 2, 5, 16, 40])
+@pytest.mark.parametrize("layout", ["mediapipe33", "coco17"])
+def test_very_short_sequences_give_a_flagged_row(T: int, layout: str) -> None:
+    kp = walker(T=max(T, 1))[:T]
+    if layout == "coco17":
+        kp = mediapipe_to_coco(kp)
+    res = sequence_features(kp, 30.0, layout)
+    assert res.row["usable"] is False and "strides" in res.row["usable_reason"]
+    assert len(res.frames["frame"]) == T and not res.cycles
