@@ -186,6 +186,14 @@ def run(args: argparse.Namespace) -> int:
     if args.per_cycle:
         write_table(pd.DataFrame(cycles), Path(args.per_cycle))
     n_ok = int(df["usable"].sum())
+    few = df["usable_reason"].astype(str).str.contains("strides per side", regex=False)
+    if few.any():
+        print(
+            f"gaitpose features: {int(few.sum())} sequence(s) have fewer than {args.min_strides} "
+            f"strides per side (median duration {df.loc[few, 'qc_duration_s'].median():.1f} s); "
+            "lower --min-strides to keep them as usable",
+            file=sys.stderr,
+        )
     print(
         f"gaitpose features: {len(df)} sequences → {out} ({n_ok} usable, {len(df) - n_ok} flagged), "
         f"dictionary → {dict_path}" + (f", {failed} failed" if failed else ""),
