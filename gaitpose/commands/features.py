@@ -60,6 +60,11 @@ def add_parser(subparsers, name: str, help_: str) -> argparse.ArgumentParser:
         "--hampel-sigmas", type=float, default=3.0, help="Hampel threshold in scaled MADs (3)"
     )
     p.add_argument("--min-strides", type=int, default=3, help="strides per side for `usable` (3)")
+    p.add_argument(
+        "--no-roll-correction",
+        action="store_true",
+        help="do not de-rotate front/back views by the estimated camera roll",
+    )
     p.add_argument("-j", "--jobs", type=int, default=1, help="worker processes (1)")
     p.set_defaults(func=run)
     return p
@@ -132,6 +137,7 @@ def run(args: argparse.Namespace) -> int:
         min_score=args.min_score, max_gap_s=args.max_gap, cutoff_hz=args.cutoff,
         filter_order=args.filter_order, hampel_window=args.hampel_window,
         hampel_sigmas=args.hampel_sigmas, min_strides=args.min_strides,
+        correct_roll=not args.no_roll_correction,
     )  # fmt: skip
     items, errors = discover_inputs(args.inputs, args.fps)
     for e in errors:
@@ -180,6 +186,14 @@ def run(args: argparse.Namespace) -> int:
     if args.per_cycle:
         write_table(pd.DataFrame(cycles), Path(args.per_cycle))
     n_ok = int(df["usable"].sum())
+    few = df["usable_reason"].astype(str).str.contains("strides per side", regex=False)
+    if few.any():
+        print(
+            f"gaitpose features: {int(few.sum())} sequence(s) have fewer than {args.min_strides} "
+            f"strides per side (median duration {df.loc[few, 'qc_duration_s'].median():.1f} s); "
+            "lower --min-strides to keep them as usable",
+            file=sys.stderr,
+        )
     print(
         f"gaitpose features: {len(df)} sequences → {out} ({n_ok} usable, {len(df) - n_ok} flagged), "
         f"dictionary → {dict_path}" + (f", {failed} failed" if failed else ""),

@@ -60,6 +60,12 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     stats = res["stats"]
+    if res["n_used"] == 0:
+        print(
+            f"gaitpose report: no usable row with a class in {path} (see {args.output}/exclusions.csv)",
+            file=sys.stderr,
+        )
+        return 1
     print(
         f"gaitpose report: {res['n_used']} sequences used, {res['n_excluded']} excluded → "
         f"{args.output}/stats.md",

@@ -298,6 +298,12 @@ _KEYS: dict[str, tuple[str, str]] = {
         "the camera). Front/back keypoints are de-rotated by it before the features.",
     ),
     "qc_event_method": ("", "gait event method: frontal (Stenum 2021), side (Zeni 2008) or none"),
+    "qc_track_jumps": (
+        "count",
+        "jumps of the tracked person: the mid-hip moves more than 0.5 + 3 x gap (s) torso lengths "
+        "between consecutive detected frames (another person or a cut); no smoothing, "
+        "interpolation or stride spans a jump; any jump makes the row not usable",
+    ),
     "qc_strides_left": ("count", "complete left strides"),
     "qc_strides_right": ("count", "complete right strides"),
     "qc_feature_basis": (

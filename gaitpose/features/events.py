@@ -164,8 +164,8 @@ def strides_and_steps(
         (strides, steps): lists of ``(side, start_frame, end_frame)``; a stride of ``side`` runs
         between two heel strikes of that foot (one of the other foot in between), a step of
         ``side`` ends at a heel strike of that foot and starts at the previous one of the other.
-        Strides outside ``[min_stride_s, max_stride_s]`` or outside 0.67–1.5 × the median
-        same-foot interval, and steps longer than that upper bound / 1.5 (missed events),
+        Strides outside ``[min_stride_s, max_stride_s]`` or outside 0.8–1.25 × the median
+        same-foot interval, and steps longer than 0.75 × that upper bound (missed events),
         are dropped.
     """
     ev_all = sorted(
@@ -179,11 +179,11 @@ def strides_and_steps(
         if ev_all[i][1] == ev_all[i - 2][1]
     ]
     typical = float(np.median(same)) if same else float("nan")
-    lo = max(min_stride_s, 0.67 * typical) if same else min_stride_s
-    hi = min(max_stride_s, 1.5 * typical) if same else max_stride_s
+    lo = max(min_stride_s, 0.8 * typical) if same else min_stride_s
+    hi = min(max_stride_s, 1.25 * typical) if same else max_stride_s
     for i in range(1, len(ev_all)):
         (t0, s0), (t1, s1) = ev_all[i - 1], ev_all[i]
-        if s0 != s1 and t1 > t0 and (t1 - t0) / fps <= hi / 1.5:
+        if s0 != s1 and t1 > t0 and (t1 - t0) / fps <= 0.75 * hi:
             steps.append((s1, t0, t1))
         if i >= 2:
             (ta, sa), (_, sm) = ev_all[i - 2], ev_all[i - 1]

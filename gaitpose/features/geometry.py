@@ -22,6 +22,7 @@ __all__ = [
     "SIDE",
     "facing",
     "facing_sign",
+    "smooth_facing",
     "lateral_offset",
     "lean_angle",
     "midpoint",
@@ -86,6 +87,26 @@ def facing(
     out = np.where(np.abs(width) < side_ratio, SIDE, s)
     out = np.where((np.sign(width) != s) & np.isfinite(width), SIDE, out)
     return np.where(np.isfinite(width) & np.isfinite(torso), out, np.nan)
+
+
+def smooth_facing(face: np.ndarray, window: int) -> np.ndarray:
+    """Running median of the facing codes over ``window`` frames (valid frames only), rounded
+    back to FRONT / BACK / SIDE: removes isolated mislabelled frames (e.g. a side-view frame
+    whose far hip is displaced by noise). NaN frames stay NaN.
+
+    Shapes: [T] → [T]
+    """
+    from gaitpose.features.signal import sliding
+
+    half = max(int(window) // 2, 1)
+    if face.shape[0] == 0:
+        return face
+    w = np.sort(sliding(face[:, None].astype(float), half)[:, 0], axis=-1)
+    n = np.isfinite(w).sum(-1)
+    lo = np.take_along_axis(w, np.clip((n - 1) // 2, 0, None)[:, None], -1)[:, 0]
+    hi = np.take_along_axis(w, np.clip(n // 2, 0, None)[:, None], -1)[:, 0]
+    med = np.fix(0.5 * (lo + hi))  # a tie between two codes goes towards SIDE (0)
+    return np.where(np.isfinite(face) & (n > 0), med, np.nan)
 
 
 def lateral_offset(

@@ -23,8 +23,11 @@ def read_table(path: str | Path):
 
     path = Path(path)
     if path.suffix.lower() == ".parquet":
-        return pd.read_parquet(path)
-    return pd.read_csv(path)
+        df = pd.read_parquet(path)
+        if "id" in df.columns:
+            df["id"] = df["id"].astype(str)
+        return df
+    return pd.read_csv(path, dtype={"id": str})  # keep ids such as "00012" as text
 
 
 def _norm_class(v) -> str:

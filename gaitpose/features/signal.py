@@ -124,6 +124,8 @@ def hampel(x: np.ndarray, window: int = 7, n_sigma: float = 3.0) -> tuple[np.nda
         (filtered, replaced) with the shape of ``x``.
     """
     x2, squeeze = _as2d(x)
+    if x2.shape[0] == 0:
+        return (x2[:, 0], np.zeros(0, bool)) if squeeze else (x2.copy(), np.zeros(x2.shape, bool))
     half = max(int(window) // 2, 1)
     win = sliding(x2, half)
     med, n = _nanmedian_last(win)

@@ -113,3 +113,25 @@ def test_report_ranks_the_injected_asymmetry(tmp_path) -> None:
     excl = pd.read_csv(out / "exclusions.csv")
     assert excl["sequences"].sum() == 1 and "not usable" in excl["reason"].iloc[0]
     assert "Excluded" in (out / "stats.md").read_text()
+
+
+def test_two_workers_give_the_same_table(tmp_path) -> None:
+    src = tmp_path / "seqs"
+    for i, view in enumerate(("front", "back", "side")):
+        save_sequence(src / f"s{i}.npz", _seq(walker(view=view, noise=0.5, seed=i, T=120)))
+    one, two = tmp_path / "one.csv", tmp_path / "two.csv"
+    assert main(["features", str(src), "-o", str(one)]) == 0
+    assert main(["features", str(src), "-o", str(two), "-j", "2"]) == 0
+    pd.testing.assert_frame_equal(pd.read_csv(one), pd.read_csv(two))
+
+
+def test_report_without_usable_rows_exits_1(tmp_path, capsys) -> None:
+    src = tmp_path / "seqs"
+    for i in range(2):  # 2-s sequences: fewer than 3 strides per side
+        save_sequence(src / f"s{i}.npz", _seq(walker(view="front", T=60), **{"class": "positive"}))
+    feats = tmp_path / "f.csv"
+    assert main(["features", str(src), "-o", str(feats)]) == 0
+    assert "lower --min-strides" in capsys.readouterr().err
+    assert main(["report", str(feats), "-o", str(tmp_path / "rep")]) == 1
+    excl = pd.read_csv(tmp_path / "rep" / "exclusions.csv")
+    assert excl["sequences"].sum() == 2

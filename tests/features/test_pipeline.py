@@ -95,3 +95,33 @@ def test_side_view_features() -> None:
     ):
         assert np.isfinite(row[c]) and row[c] > 0, c
     assert row["hip_rom_si"] < 10
+
+
+def test_a_jump_of_the_tracked_person_is_flagged_and_not_bridged() -> None:
+    kp = walker(view="front", noise=0.0)
+    kp[150:, :, 0] -= 500.0  # from frame 150 on, "another person" 500 px to the left
+    res = sequence_features(kp, 30.0, "mediapipe33")
+    assert res.row["qc_track_jumps"] == 1
+    assert not res.row["usable"] and "jumps" in res.row["usable_reason"]
+    assert all(not (c["start_frame"] < 150 <= c["end_frame"]) for c in res.cycles)
+    # the smoothed trajectory does not ring across the jump
+    x = res.frames["trunk_shift"]
+    assert np.nanmax(np.abs(x)) < 1.0
+
+
+def test_side_view_joint_angles_are_wrapped() -> None:
+    kp = walker(view="side", noise=0.3, seed=5)
+    kp[..., 0] = 1280.0 - kp[..., 0]  # walking towards -x
+    row = sequence_features(kp, 30.0, "mediapipe33").row
+    assert 0 < row["hip_rom_left_median"] < 90 and 0 < row["knee_rom_left_median"] < 90
+
+
+@pytest.mark.parametrize("T", [0, 1, 2, 5, 16, 40])
+@pytest.mark.parametrize("layout", ["mediapipe33", "coco17"])
+def test_very_short_sequences_give_a_flagged_row(T: int, layout: str) -> None:
+    kp = walker(T=max(T, 1))[:T]
+    if layout == "coco17":
+        kp = mediapipe_to_coco(kp)
+    res = sequence_features(kp, 30.0, layout)
+    assert res.row["usable"] is False and "strides" in res.row["usable_reason"]
+    assert len(res.frames["frame"]) == T and not res.cycles

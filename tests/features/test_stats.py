@@ -38,3 +38,15 @@ def test_group_comparison_ranks_by_effect_size() -> None:
     assert list(out["feature"]) == ["strong", "none"]
     assert out.loc[0, "mw_p_holm"] < 1e-4 and out.loc[0, "kw_p_holm"] < 1e-4
     assert out.loc[0, "median_positive"] > out.loc[0, "median_negative"]
+
+
+def test_ids_with_leading_zeros_join_across_csv_and_parquet(tmp_path) -> None:
+    from gaitpose.features.report import join_labels, read_table
+
+    feats = pd.DataFrame({"id": ["007", "010"], "x": [1.0, 2.0], "usable": [True, True]})
+    feats.to_parquet(tmp_path / "f.parquet")
+    pd.DataFrame({"id": ["007", "010"], "class": ["positive", "negative"]}).to_csv(
+        tmp_path / "labels.csv", index=False
+    )
+    df = join_labels(read_table(tmp_path / "f.parquet"), read_table(tmp_path / "labels.csv"))
+    assert df["class"].tolist() == ["positive", "negative"]
