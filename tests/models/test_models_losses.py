@@ -44,7 +44,10 @@ def test_triplet_by_hand():
 
 def test_sconet_mt_total_and_sconet_ce_only():
     torch.manual_seed(0)
-    out = {"embeddings": torch.randn(6, 8, 4, requires_grad=True), "logits": torch.rand(6, 3, 4) * 2 - 1}
+    out = {
+        "embeddings": torch.randn(6, 8, 4, requires_grad=True),
+        "logits": torch.rand(6, 3, 4) * 2 - 1,
+    }
     labels = torch.tensor([0, 0, 1, 1, 2, 2])
     ids = torch.tensor([0, 0, 1, 1, 2, 2])
     total, parts = ScoNetMTLoss()(out, labels, ids)
@@ -60,7 +63,9 @@ def test_sconet_mt_total_and_sconet_ce_only():
     logits = torch.zeros(2, 3, 4)
     logits[0, 1] = 1.0
     logits[1, 2] = 1.0
-    _, p3 = ScoNetMTLoss()({"embeddings": torch.zeros(2, 8, 4), "logits": logits}, torch.tensor([1, 0]))
+    _, p3 = ScoNetMTLoss()(
+        {"embeddings": torch.zeros(2, 8, 4), "logits": logits}, torch.tensor([1, 0])
+    )
     assert p3["acc"].item() == 0.5
 
 
@@ -71,11 +76,15 @@ def test_gather_without_process_group_is_identity():
 
 
 def _ddp_worker(rank, world, init_file, emb, ids, results):
-    torch.distributed.init_process_group("gloo", init_method=f"file://{init_file}", rank=rank, world_size=world)
+    torch.distributed.init_process_group(
+        "gloo", init_method=f"file://{init_file}", rank=rank, world_size=world
+    )
     n = emb.shape[0] // world
     local = emb[rank * n : (rank + 1) * n].clone().requires_grad_(True)
     out = {"embeddings": local, "logits": torch.zeros(n, 3, emb.shape[2])}
-    total, parts = ScoNetMTLoss(ce_weight=0.0, gather=True)(out, torch.zeros(n, dtype=torch.long), ids[rank * n : (rank + 1) * n])
+    total, parts = ScoNetMTLoss(ce_weight=0.0, gather=True)(
+        out, torch.zeros(n, dtype=torch.long), ids[rank * n : (rank + 1) * n]
+    )
     total.backward()
     results[rank] = (total.detach(), local.grad.clone())
     torch.distributed.destroy_process_group()
@@ -104,7 +113,9 @@ def test_gather_keeps_local_gradient_and_scales(monkeypatch):
     _fake_two_ranks(monkeypatch, {emb.dtype: emb[4:], ids.dtype: ids[4:]})
     local = emb[:4].clone().requires_grad_(True)
     out = {"embeddings": local, "logits": torch.zeros(4, 3, 2)}
-    total, _ = ScoNetMTLoss(ce_weight=0.0, gather=True)(out, torch.zeros(4, dtype=torch.long), ids[:4])
+    total, _ = ScoNetMTLoss(ce_weight=0.0, gather=True)(
+        out, torch.zeros(4, dtype=torch.long), ids[:4]
+    )
     total.backward()
     assert torch.allclose(total, 2 * loss.detach(), atol=1e-6)  # world * full-batch loss
     assert torch.allclose(local.grad / 2, full.grad[:4], atol=1e-6)  # DDP then averages by 2
