@@ -75,6 +75,10 @@ class PoseNormalizer(nn.Module):
     velocity (dx, dy between consecutive frames, zero where either frame misses the joint)
     and bone vectors (joint minus its BFS parent towards the centre joint).
 
+    A COCO-17 normaliser also accepts MediaPipe-33 input and converts it
+    (``graphs.mediapipe_to_coco``), so a model trained on Scoliosis1K-Pose runs on
+    MediaPipe extractions.
+
     Shapes:
         pose: [N, T, V, C>=3] (x, y in pixels, score) -> [N, C_out, T, V].
     """
@@ -102,6 +106,8 @@ class PoseNormalizer(nn.Module):
         self.out_channels = in_channels + 2 * int(velocity) + 2 * int(bones)
 
     def forward(self, pose: Tensor, seq_lens: Tensor | None = None) -> Tensor:
+        if self.layout.name == "coco17" and pose.dim() == 4 and pose.shape[2] == 33:
+            pose = graphs.mediapipe_to_coco(pose)  # MediaPipe extractions on a COCO-17 model
         if pose.dim() != 4 or pose.shape[-1] < 3 or pose.shape[2] != self.layout.num_joints:
             raise ValueError(
                 f"pose must be [N, T, {self.layout.num_joints}, 3] for layout {self.layout.name}, "
@@ -232,7 +238,7 @@ class STGCNBlock(nn.Module):
             offs = torch.arange(b, device=h.device).repeat_interleave(self.edge_index.shape[1]) * v
             ei = self.edge_index.repeat(1, b) + offs
             h = self.gcn(h.reshape(b * v, -1), ei, w.repeat(b)).reshape(b, v, -1)
-        return rearrange(h, "(n t) v c -> n c t v", n=n, t=t)
+        return rearrange(h, "(n t) v c -> n c t v", n=n, t=t).contiguous()
 
     def forward(self, x: Tensor, mask: Tensor | None = None) -> Tensor:
         res = 0 if self.residual is None else self.residual(x)

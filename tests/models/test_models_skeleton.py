@@ -115,3 +115,13 @@ def test_gradients_and_edge_importance_learn():
         b.edge_importance.grad is not None and b.edge_importance.grad.abs().sum() > 0
         for b in m.encoder.blocks
     )
+
+
+def test_coco_model_runs_on_mediapipe_extractions():
+    torch.manual_seed(0)
+    m = SkeletonGCN(layout="coco17", channels=POSE_NARROW).eval()
+    mp = walking_pose(2, 5, "mediapipe33", seed=5)
+    with torch.no_grad():
+        a = m(mp)
+        b = m(graphs.mediapipe_to_coco(mp))
+    assert torch.equal(a["logits"], b["logits"])
