@@ -228,10 +228,10 @@ class STGCNBlock(nn.Module):
         """Graph convolution of every frame. Shapes: [N, C_in, T, V] -> [N, C_out, T, V]."""
         n, _, t, v = x.shape
         h = rearrange(x, "n c t v -> (n t) v c")
-        w = self.edge_weight().to(h.dtype)
+        w = self.edge_weight().float()  # degrees and normalisation in float32 (autocast-safe)
         if self.graph_conv == "dense":
             row, col = self.edge_index
-            adj = torch.zeros(v, v, dtype=h.dtype, device=h.device).index_put((col, row), w)
+            adj = torch.zeros(v, v, dtype=w.dtype, device=h.device).index_put((col, row), w)
             h = self.gcn(h, adj)
         else:
             b = h.shape[0]
