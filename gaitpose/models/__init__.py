@@ -12,6 +12,7 @@ import importlib
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from gaitpose.models.bn import precise_bn
     from gaitpose.models.fusion import FusionScoNet
     from gaitpose.models.registry import MODEL_REGISTRY, build_model, register_model
     from gaitpose.models.sconet import ScoNet
@@ -24,6 +25,7 @@ _WHERE = {
     "MODEL_REGISTRY": "gaitpose.models.registry",
     "build_model": "gaitpose.models.registry",
     "register_model": "gaitpose.models.registry",
+    "precise_bn": "gaitpose.models.bn",
 }
 
 __all__ = [
@@ -32,6 +34,7 @@ __all__ = [
     "ScoNet",
     "SkeletonGCN",
     "build_model",
+    "precise_bn",
     "register_model",
 ]
 
