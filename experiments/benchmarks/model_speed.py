@@ -88,6 +88,36 @@ def time_steps(
     return times, cpu
 
 
+def _plot(results: dict, path: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = [(k, results[k]) for k in ("ScoNet", "SkeletonGCN", "FusionScoNet") if k in results]
+    rows += [
+        (f"GCN {k}", v) for k, v in results.get("graph_conv", {}).items() if isinstance(v, dict)
+    ]
+    fig, ax = plt.subplots(figsize=(7, 3.2))
+    names = [r[0] for r in rows]
+    y = range(len(rows))
+    ax.barh([i - 0.2 for i in y], [r[1]["median_s"] * 1000 for r in rows], 0.4, label="wall")
+    ax.barh(
+        [i + 0.2 for i in y], [r[1]["median_cpu_s"] * 1000 for r in rows], 0.4, label="process CPU"
+    )
+    ax.set_yticks(list(y), names)
+    ax.invert_yaxis()
+    ax.set_xlabel("ms per training step (median)")
+    cfg = results["config"]
+    ax.set_title(
+        f"{results['device']}: P x K = {cfg['p']} x {cfg['k']}, {cfg['frames']} frames", fontsize=9
+    )
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--p", type=int, default=8, help="identities per batch (P)")
@@ -107,6 +137,7 @@ def main(argv=None) -> int:
                     help="comma list of models to time (ratios need ScoNet and the other)")  # fmt: skip
     ap.add_argument("--skip-graph-bench", action="store_true")
     ap.add_argument("--json", help="also write the figures to this JSON file")
+    ap.add_argument("--png", help="also draw the step times as a bar chart (PNG)")
     args = ap.parse_args(argv)
 
     if args.threads:
@@ -176,6 +207,9 @@ def main(argv=None) -> int:
                   f"{gmed[op] * 1000:9.1f} ms/step wall   {gcpu * 1000:9.1f} ms/step CPU")  # fmt: skip
         results["graph_conv"]["sparse_over_dense"] = gmed["sparse"] / gmed["dense"]
         print(f"  message passing / dense: {gmed['sparse'] / gmed['dense']:.2f}x (wall)")
+    if args.png:
+        _plot(results, args.png)
+        print(f"wrote {args.png}")
     if args.json:
         with open(args.json, "w") as fh:
             json.dump(results, fh, indent=2, default=str)
