@@ -5,7 +5,8 @@ P x K batch of clips (reference: 8 x 8 clips of 30 frames, silhouettes 64 x 44, 
 poses), and prints the median time per step of each model, the ratio fused / silhouette-only
 (the target: the skeleton stream adds at most 15 % on a GPU) and the skeleton-only ratio.
 It also times the skeleton stream with the dense graph convolution (DenseGCNConv on a
-[V, V] adjacency) against message passing (GCNConv on the batched graph of all N*T frames).
+[V, V] adjacency) against message passing (GCNConv on the batched graph of all N*T frames)
+and the ST-GCN spatial-partition operator.
 
 Examples::
 
@@ -197,13 +198,15 @@ def main(argv=None) -> int:
     if not args.skip_graph_bench:
         print("skeleton stream, spatial operator (forward + backward per step):")
         gmed = {}
-        for op in ("dense", "sparse"):
+        for op in ("dense", "sparse", "partition"):
             torch.manual_seed(0)
             model = SkeletonGCN(channels=args.pose_channels, graph_conv=op, **skel_kw)
             times, cpu = time_steps(model, batch, device, args.steps, args.warmup, args.amp)
             gmed[op], gcpu = statistics.median(times), statistics.median(cpu)
             results.setdefault("graph_conv", {})[op] = {"median_s": gmed[op], "median_cpu_s": gcpu}
-            print(f"  {op:6s} {'DenseGCNConv' if op == 'dense' else 'GCNConv (batched graph)':24s} "
+            what = {"dense": "DenseGCNConv", "sparse": "GCNConv (batched graph)",
+                    "partition": "ST-GCN spatial partition"}[op]  # fmt: skip
+            print(f"  {op:9s} {what:24s} "
                   f"{gmed[op] * 1000:9.1f} ms/step wall   {gcpu * 1000:9.1f} ms/step CPU")  # fmt: skip
         results["graph_conv"]["sparse_over_dense"] = gmed["sparse"] / gmed["dense"]
         print(f"  message passing / dense: {gmed['sparse'] / gmed['dense']:.2f}x (wall)")

@@ -32,6 +32,9 @@ from gaitpose.models.heads import (
     time_mask,
 )
 
+#: Spatial operators of the ST-GCN blocks.
+GRAPH_CONVS: tuple[str, ...] = ("dense", "sparse", "partition")
+
 #: Part tokens of the skeleton stream, in order; then the difference tokens.
 PART_GROUPS: tuple[str, ...] = (
     "head", "trunk", "pelvis", "left_arm", "right_arm", "left_leg", "right_leg",
@@ -173,8 +176,12 @@ class STGCNBlock(nn.Module):
         stride: temporal stride of the temporal convolution.
         kernel: temporal kernel size (odd).
         graph_conv: ``"dense"`` (DenseGCNConv on a [V, V] adjacency) or ``"sparse"``
-            (GCNConv message passing on the batched graph); same parameters, same output.
+            (GCNConv message passing on the batched graph) — same parameters, same output —
+            or ``"partition"``: ST-GCN's spatial configuration partition (root, centripetal,
+            centrifugal subsets from ``graphs.spatial_partition``, one weight matrix per subset,
+            a learnable importance per adjacency entry of each subset, ``sum_k (A_k * M_k) X W_k``).
         residual: add the shortcut.
+        partition: float [3, V, V] subsets (needed for ``graph_conv="partition"``).
 
     Shapes:
         x: [N, C_in, T, V], mask [N, T] bool or None -> [N, C_out, ceil(T / stride), V].
@@ -191,18 +198,25 @@ class STGCNBlock(nn.Module):
         graph_conv: str = "dense",
         residual: bool = True,
         dropout: float = 0.0,
+        partition: Tensor | None = None,
     ):
         super().__init__()
-        if graph_conv not in ("dense", "sparse"):
-            raise ValueError(f"graph_conv must be 'dense' or 'sparse', got {graph_conv!r}")
+        if graph_conv not in GRAPH_CONVS:
+            raise ValueError(f"graph_conv must be one of {GRAPH_CONVS}, got {graph_conv!r}")
         self.graph_conv, self.stride, self.num_joints = graph_conv, stride, num_joints
         self.register_buffer("edge_index", edge_index.clone(), persistent=False)
-        e = edge_index.shape[1] // 2
-        # one importance per bone, shared by both directions (keeps the operator symmetric)
-        self.edge_importance = nn.Parameter(torch.ones(e))
+        if graph_conv == "partition":
+            if partition is None:
+                raise ValueError("graph_conv='partition' needs the [3, V, V] partition")
+            self.register_buffer("partition", partition.clone().float(), persistent=False)
+            self.edge_importance = nn.Parameter(torch.ones_like(self.partition))
+            self.gcn = nn.Conv2d(in_channels, out_channels * partition.shape[0], 1)
+        else:
+            # one importance per bone, shared by both directions (keeps the operator symmetric)
+            self.edge_importance = nn.Parameter(torch.ones(edge_index.shape[1] // 2))
         if graph_conv == "dense":
             self.gcn = DenseGCNConv(in_channels, out_channels)
-        else:
+        elif graph_conv == "sparse":
             self.gcn = GCNConv(in_channels, out_channels, add_self_loops=True, normalize=True)
         self.bn1 = nn.BatchNorm2d(out_channels)
         self.relu = nn.ReLU(inplace=True)
@@ -227,6 +241,11 @@ class STGCNBlock(nn.Module):
     def spatial(self, x: Tensor) -> Tensor:
         """Graph convolution of every frame. Shapes: [N, C_in, T, V] -> [N, C_out, T, V]."""
         n, _, t, v = x.shape
+        if self.graph_conv == "partition":
+            k = self.partition.shape[0]
+            h = rearrange(self.gcn(x), "n (k c) t v -> n k c t v", k=k)
+            a = (self.partition * self.edge_importance).to(h.dtype)  # [k, v(from), w(to)]
+            return torch.einsum("nkctv,kvw->nctw", h, a).contiguous()
         h = rearrange(x, "n c t v -> (n t) v c")
         w = self.edge_weight().float()  # degrees and normalisation in float32 (autocast-safe)
         if self.graph_conv == "dense":
@@ -265,7 +284,7 @@ class SkeletonEncoder(nn.Module):
             at the first block of every stage but the first).
         blocks_per_stage: blocks per width.
         velocity, bones: extra input channels (see ``PoseNormalizer``).
-        graph_conv: ``"dense"`` or ``"sparse"`` spatial operator.
+        graph_conv: ``"dense"``, ``"sparse"`` or ``"partition"`` spatial operator (see ``STGCNBlock``).
         kernel: temporal kernel (9).
 
     Shapes:
@@ -290,13 +309,14 @@ class SkeletonEncoder(nn.Module):
         self.norm = PoseNormalizer(self.layout, in_channels, velocity, bones)
         ei = self.layout.edge_index
         v = self.layout.num_joints
+        part = graphs.spatial_partition(self.layout) if graph_conv == "partition" else None
         blocks, width = [], self.norm.out_channels
         for s, c in enumerate(channels):
             for b in range(blocks_per_stage):
                 stride = 2 if (s > 0 and b == 0) else 1
                 residual = not (s == 0 and b == 0)  # ST-GCN: no shortcut on the input block
                 blocks.append(
-                    STGCNBlock(width, c, ei, v, stride, kernel, graph_conv, residual, dropout)
+                    STGCNBlock(width, c, ei, v, stride, kernel, graph_conv, residual, dropout, part)
                 )
                 width = c
         self.blocks = nn.ModuleList(blocks)
@@ -350,7 +370,8 @@ class SkeletonGCN(nn.Module):
         blocks_per_stage: ST-GCN blocks per width (2 -> 6 blocks).
         embed_dim: part embedding width (256).
         velocity, bones: extra input channels.
-        graph_conv: ``"dense"`` (fast) or ``"sparse"`` (message passing).
+        graph_conv: ``"dense"`` (fast), ``"sparse"`` (message passing, same model) or
+            ``"partition"`` (ST-GCN spatial partition, 3 subsets).
 
     Shapes:
         pose: [N, T, V, 3] (x, y pixels, score; missing joints score 0), seq_lens [N] or None
