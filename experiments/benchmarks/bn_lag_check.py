@@ -55,9 +55,10 @@ def main(argv=None) -> int:
     ap.add_argument("--lr", type=float, default=0.05)
     ap.add_argument("--batch", type=int, default=24)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--graph-conv", default="dense", choices=["dense", "sparse", "partition"])
     args = ap.parse_args(argv)
     torch.manual_seed(args.seed)
-    m = SkeletonGCN(channels=(16, 32))
+    m = SkeletonGCN(channels=(16, 32), graph_conv=args.graph_conv)
     opt = torch.optim.SGD(m.parameters(), lr=args.lr, momentum=0.9, weight_decay=5e-4)
     loss_fn = ScoNetMTLoss()
     for step in range(args.steps):
