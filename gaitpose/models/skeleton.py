@@ -10,7 +10,9 @@ ScoNet's 16 strips — and the same separate-FC / BN-neck heads as ScoNet.
 Two interchangeable spatial operators with identical parameters and outputs:
 ``graph_conv="dense"`` (``torch_geometric.nn.dense.DenseGCNConv`` on a [V, V] adjacency
 built from ``edge_index``; the fast path for a fixed skeleton) and ``"sparse"``
-(``torch_geometric.nn.GCNConv`` message passing on the batched graph of all N*T frames).
+(``torch_geometric.nn.GCNConv`` message passing on the batched graph of all N*T frames);
+and an option ``"partition"``: ST-GCN's spatial configuration partition (three adjacency
+subsets from ``graphs.spatial_partition``, one weight matrix each).
 """
 
 from __future__ import annotations
