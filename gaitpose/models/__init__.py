@@ -2,13 +2,31 @@
 
 Every model returns ``{"embeddings": [N, 256, P], "logits": [N, K, P]}`` (cosine logits,
 unscaled); predict with ``out["logits"].mean(-1).argmax(-1)``. ``model.modalities`` names
-the batch keys the forward takes.
+the batch keys the forward takes. Submodules load on first use, so that
+``gaitpose.models.losses`` does not import torch-geometric.
 """
 
-from gaitpose.models.fusion import FusionScoNet
-from gaitpose.models.registry import MODEL_REGISTRY, build_model, register_model
-from gaitpose.models.sconet import ScoNet
-from gaitpose.models.skeleton import SkeletonGCN
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from gaitpose.models.bn import precise_bn
+    from gaitpose.models.fusion import FusionScoNet
+    from gaitpose.models.registry import MODEL_REGISTRY, build_model, register_model
+    from gaitpose.models.sconet import ScoNet
+    from gaitpose.models.skeleton import SkeletonGCN
+
+_WHERE = {
+    "ScoNet": "gaitpose.models.sconet",
+    "SkeletonGCN": "gaitpose.models.skeleton",
+    "FusionScoNet": "gaitpose.models.fusion",
+    "MODEL_REGISTRY": "gaitpose.models.registry",
+    "build_model": "gaitpose.models.registry",
+    "register_model": "gaitpose.models.registry",
+    "precise_bn": "gaitpose.models.bn",
+}
 
 __all__ = [
     "MODEL_REGISTRY",
@@ -16,5 +34,12 @@ __all__ = [
     "ScoNet",
     "SkeletonGCN",
     "build_model",
+    "precise_bn",
     "register_model",
 ]
+
+
+def __getattr__(name: str):
+    if name in _WHERE:
+        return getattr(importlib.import_module(_WHERE[name]), name)
+    raise AttributeError(f"module 'gaitpose.models' has no attribute {name!r}")

@@ -50,7 +50,7 @@ def horizontal_pooling(x: Tensor, bins: int = 16) -> Tensor:
     """Horizontal pyramid pooling with one level: ``bins`` strips, mean + max over each.
 
     Shapes:
-        x: [N, C, H, W] with H divisible... (any H*W divisible by ``bins``) -> [N, C, bins].
+        x: [N, C, H, W] (H divisible by ``bins``: row-major strips of H // bins rows) -> [N, C, bins].
     """
     n, c = x.shape[:2]
     z = x.reshape(n, c, bins, -1)

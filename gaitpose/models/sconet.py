@@ -56,7 +56,8 @@ class SilhouetteEncoder(nn.Module):
         parts: number of horizontal strips.
 
     Shapes:
-        sils: [N, T, H, W] float in [0, 1] (H=64, W=44), seq_lens [N] -> [N, channels[-1], parts].
+        sils: [N, T, H, W] float in [0, 1] (H=64, W=44; uint8 is divided by 255),
+        seq_lens [N] -> [N, channels[-1], parts].
     """
 
     def __init__(self, channels: Sequence[int] = (64, 128, 256, 512), parts: int = 16):
@@ -70,6 +71,8 @@ class SilhouetteEncoder(nn.Module):
             sils = sils[:, :, 0]
         if sils.dim() != 4:
             raise ValueError(f"sils must be [N, T, H, W], got shape {tuple(sils.shape)}")
+        if not sils.is_floating_point():  # uint8 masks: scale to [0, 1] as the data layer does
+            sils = sils.float() / 255.0
         n, t = sils.shape[:2]
         x = self.backbone(rearrange(sils, "n t h w -> (n t) 1 h w"))
         x = rearrange(x, "(n t) c h w -> n c t h w", n=n, t=t)

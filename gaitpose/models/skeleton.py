@@ -10,7 +10,9 @@ ScoNet's 16 strips — and the same separate-FC / BN-neck heads as ScoNet.
 Two interchangeable spatial operators with identical parameters and outputs:
 ``graph_conv="dense"`` (``torch_geometric.nn.dense.DenseGCNConv`` on a [V, V] adjacency
 built from ``edge_index``; the fast path for a fixed skeleton) and ``"sparse"``
-(``torch_geometric.nn.GCNConv`` message passing on the batched graph of all N*T frames).
+(``torch_geometric.nn.GCNConv`` message passing on the batched graph of all N*T frames);
+and an option ``"partition"``: ST-GCN's spatial configuration partition (three adjacency
+subsets from ``graphs.spatial_partition``, one weight matrix each).
 """
 
 from __future__ import annotations
@@ -31,6 +33,9 @@ from gaitpose.models.heads import (
     temporal_max,
     time_mask,
 )
+
+#: Spatial operators of the ST-GCN blocks.
+GRAPH_CONVS: tuple[str, ...] = ("dense", "sparse", "partition")
 
 #: Part tokens of the skeleton stream, in order; then the difference tokens.
 PART_GROUPS: tuple[str, ...] = (
@@ -75,6 +80,10 @@ class PoseNormalizer(nn.Module):
     velocity (dx, dy between consecutive frames, zero where either frame misses the joint)
     and bone vectors (joint minus its BFS parent towards the centre joint).
 
+    A COCO-17 normaliser also accepts MediaPipe-33 input and converts it
+    (``graphs.mediapipe_to_coco``), so a model trained on Scoliosis1K-Pose runs on
+    MediaPipe extractions.
+
     Shapes:
         pose: [N, T, V, C>=3] (x, y in pixels, score) -> [N, C_out, T, V].
     """
@@ -102,6 +111,8 @@ class PoseNormalizer(nn.Module):
         self.out_channels = in_channels + 2 * int(velocity) + 2 * int(bones)
 
     def forward(self, pose: Tensor, seq_lens: Tensor | None = None) -> Tensor:
+        if self.layout.name == "coco17" and pose.dim() == 4 and pose.shape[2] == 33:
+            pose = graphs.mediapipe_to_coco(pose)  # MediaPipe extractions on a COCO-17 model
         if pose.dim() != 4 or pose.shape[-1] < 3 or pose.shape[2] != self.layout.num_joints:
             raise ValueError(
                 f"pose must be [N, T, {self.layout.num_joints}, 3] for layout {self.layout.name}, "
@@ -167,8 +178,12 @@ class STGCNBlock(nn.Module):
         stride: temporal stride of the temporal convolution.
         kernel: temporal kernel size (odd).
         graph_conv: ``"dense"`` (DenseGCNConv on a [V, V] adjacency) or ``"sparse"``
-            (GCNConv message passing on the batched graph); same parameters, same output.
+            (GCNConv message passing on the batched graph) — same parameters, same output —
+            or ``"partition"``: ST-GCN's spatial configuration partition (root, centripetal,
+            centrifugal subsets from ``graphs.spatial_partition``, one weight matrix per subset,
+            a learnable importance per adjacency entry of each subset, ``sum_k (A_k * M_k) X W_k``).
         residual: add the shortcut.
+        partition: float [3, V, V] subsets (needed for ``graph_conv="partition"``).
 
     Shapes:
         x: [N, C_in, T, V], mask [N, T] bool or None -> [N, C_out, ceil(T / stride), V].
@@ -185,18 +200,25 @@ class STGCNBlock(nn.Module):
         graph_conv: str = "dense",
         residual: bool = True,
         dropout: float = 0.0,
+        partition: Tensor | None = None,
     ):
         super().__init__()
-        if graph_conv not in ("dense", "sparse"):
-            raise ValueError(f"graph_conv must be 'dense' or 'sparse', got {graph_conv!r}")
+        if graph_conv not in GRAPH_CONVS:
+            raise ValueError(f"graph_conv must be one of {GRAPH_CONVS}, got {graph_conv!r}")
         self.graph_conv, self.stride, self.num_joints = graph_conv, stride, num_joints
         self.register_buffer("edge_index", edge_index.clone(), persistent=False)
-        e = edge_index.shape[1] // 2
-        # one importance per bone, shared by both directions (keeps the operator symmetric)
-        self.edge_importance = nn.Parameter(torch.ones(e))
+        if graph_conv == "partition":
+            if partition is None:
+                raise ValueError("graph_conv='partition' needs the [3, V, V] partition")
+            self.register_buffer("partition", partition.clone().float(), persistent=False)
+            self.edge_importance = nn.Parameter(torch.ones_like(self.partition))
+            self.gcn = nn.Conv2d(in_channels, out_channels * partition.shape[0], 1)
+        else:
+            # one importance per bone, shared by both directions (keeps the operator symmetric)
+            self.edge_importance = nn.Parameter(torch.ones(edge_index.shape[1] // 2))
         if graph_conv == "dense":
             self.gcn = DenseGCNConv(in_channels, out_channels)
-        else:
+        elif graph_conv == "sparse":
             self.gcn = GCNConv(in_channels, out_channels, add_self_loops=True, normalize=True)
         self.bn1 = nn.BatchNorm2d(out_channels)
         self.relu = nn.ReLU(inplace=True)
@@ -221,18 +243,23 @@ class STGCNBlock(nn.Module):
     def spatial(self, x: Tensor) -> Tensor:
         """Graph convolution of every frame. Shapes: [N, C_in, T, V] -> [N, C_out, T, V]."""
         n, _, t, v = x.shape
+        if self.graph_conv == "partition":
+            k = self.partition.shape[0]
+            h = rearrange(self.gcn(x), "n (k c) t v -> n k c t v", k=k)
+            a = (self.partition * self.edge_importance).to(h.dtype)  # [k, v(from), w(to)]
+            return torch.einsum("nkctv,kvw->nctw", h, a).contiguous()
         h = rearrange(x, "n c t v -> (n t) v c")
-        w = self.edge_weight().to(h.dtype)
+        w = self.edge_weight().float()  # degrees and normalisation in float32 (autocast-safe)
         if self.graph_conv == "dense":
             row, col = self.edge_index
-            adj = torch.zeros(v, v, dtype=h.dtype, device=h.device).index_put((col, row), w)
+            adj = torch.zeros(v, v, dtype=w.dtype, device=h.device).index_put((col, row), w)
             h = self.gcn(h, adj)
         else:
             b = h.shape[0]
             offs = torch.arange(b, device=h.device).repeat_interleave(self.edge_index.shape[1]) * v
             ei = self.edge_index.repeat(1, b) + offs
             h = self.gcn(h.reshape(b * v, -1), ei, w.repeat(b)).reshape(b, v, -1)
-        return rearrange(h, "(n t) v c -> n c t v", n=n, t=t)
+        return rearrange(h, "(n t) v c -> n c t v", n=n, t=t).contiguous()
 
     def forward(self, x: Tensor, mask: Tensor | None = None) -> Tensor:
         res = 0 if self.residual is None else self.residual(x)
@@ -259,7 +286,7 @@ class SkeletonEncoder(nn.Module):
             at the first block of every stage but the first).
         blocks_per_stage: blocks per width.
         velocity, bones: extra input channels (see ``PoseNormalizer``).
-        graph_conv: ``"dense"`` or ``"sparse"`` spatial operator.
+        graph_conv: ``"dense"``, ``"sparse"`` or ``"partition"`` spatial operator (see ``STGCNBlock``).
         kernel: temporal kernel (9).
 
     Shapes:
@@ -284,13 +311,14 @@ class SkeletonEncoder(nn.Module):
         self.norm = PoseNormalizer(self.layout, in_channels, velocity, bones)
         ei = self.layout.edge_index
         v = self.layout.num_joints
+        part = graphs.spatial_partition(self.layout) if graph_conv == "partition" else None
         blocks, width = [], self.norm.out_channels
         for s, c in enumerate(channels):
             for b in range(blocks_per_stage):
                 stride = 2 if (s > 0 and b == 0) else 1
                 residual = not (s == 0 and b == 0)  # ST-GCN: no shortcut on the input block
                 blocks.append(
-                    STGCNBlock(width, c, ei, v, stride, kernel, graph_conv, residual, dropout)
+                    STGCNBlock(width, c, ei, v, stride, kernel, graph_conv, residual, dropout, part)
                 )
                 width = c
         self.blocks = nn.ModuleList(blocks)
@@ -344,7 +372,8 @@ class SkeletonGCN(nn.Module):
         blocks_per_stage: ST-GCN blocks per width (2 -> 6 blocks).
         embed_dim: part embedding width (256).
         velocity, bones: extra input channels.
-        graph_conv: ``"dense"`` (fast) or ``"sparse"`` (message passing).
+        graph_conv: ``"dense"`` (fast), ``"sparse"`` (message passing, same model) or
+            ``"partition"`` (ST-GCN spatial partition, 3 subsets).
 
     Shapes:
         pose: [N, T, V, 3] (x, y pixels, score; missing joints score 0), seq_lens [N] or None

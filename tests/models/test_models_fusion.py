@@ -109,3 +109,19 @@ def test_registry():
         build_model("sconet")
     with pytest.raises(ValueError, match="fusion"):
         build_model("FusionScoNet", fusion="sum")
+
+
+@pytest.mark.parametrize("name", ["SkeletonGCN", "FusionScoNet"])
+def test_autocast_bf16_cpu(name):
+    kw = (
+        {"channels": POSE_NARROW}
+        if name == "SkeletonGCN"
+        else {"channels": NARROW, "pose_channels": POSE_NARROW}
+    )
+    m = build_model(name, **kw).train()
+    batch = {"sils": silhouettes(4, 3), "pose": walking_pose(4, 3)}
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        out = m(**{k: batch[k] for k in m.modalities})
+        loss, _ = ScoNetMTLoss()(out, torch.tensor([0, 1, 2, 0]), torch.tensor([0, 1, 2, 0]))
+    loss.backward()
+    assert out["logits"].dtype == torch.float32 and torch.isfinite(loss)

@@ -86,3 +86,12 @@ def test_autocast_bf16_cpu():
         out = m(silhouettes(2, 3))
     assert out["logits"].dtype == torch.float32  # cosine normalisation in float32
     assert torch.isfinite(out["logits"]).all()
+
+
+def test_uint8_input_is_scaled():
+    m = ScoNet(channels=NARROW).eval()
+    x = silhouettes(1, 3)
+    with torch.no_grad():
+        assert torch.allclose(m((x * 255).to(torch.uint8))["logits"], m(x)["logits"], atol=1e-6)
+    with pytest.raises(ValueError, match="N, T, H, W"):
+        m(x[0])

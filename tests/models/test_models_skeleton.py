@@ -115,3 +115,38 @@ def test_gradients_and_edge_importance_learn():
         b.edge_importance.grad is not None and b.edge_importance.grad.abs().sum() > 0
         for b in m.encoder.blocks
     )
+
+
+def test_coco_model_runs_on_mediapipe_extractions():
+    torch.manual_seed(0)
+    m = SkeletonGCN(layout="coco17", channels=POSE_NARROW).eval()
+    mp = walking_pose(2, 5, "mediapipe33", seed=5)
+    with torch.no_grad():
+        a = m(mp)
+        b = m(graphs.mediapipe_to_coco(mp))
+    assert torch.equal(a["logits"], b["logits"])
+
+
+def test_spatial_partition_operator():
+    torch.manual_seed(0)
+    m = SkeletonGCN(channels=POSE_NARROW, graph_conv="partition", layout="mediapipe33").eval()
+    pose = walking_pose(2, 9, "mediapipe33", seed=6)
+    padded = pose.clone()
+    padded[0, 6:] = 123.0
+    with torch.no_grad():
+        out = m(padded, seq_lens=torch.tensor([6, 9]))
+        alone = m(pose[:1, :6])
+    assert out["logits"].shape == (2, 3, 9)
+    assert torch.allclose(out["logits"][0], alone["logits"][0], atol=1e-5)
+    blk = m.encoder.blocks[1]
+    # one output joint aggregates its own features and its neighbours' only
+    x = torch.zeros(1, blk.gcn.in_channels, 1, 33)
+    x[..., 0] = 1.0  # nose
+    y = blk.spatial(x) - blk.spatial(torch.zeros_like(x))
+    touched = (y.abs().sum((0, 1, 2)) > 0).nonzero().flatten().tolist()
+    assert set(touched) <= {0, 1, 4} and 0 in touched  # nose, left_eye_inner, right_eye_inner
+    m.train()
+    m(pose)["logits"].sum().backward()
+    assert blk.edge_importance.grad.abs().sum() > 0
+    with pytest.raises(ValueError, match="partition"):
+        SkeletonGCN(graph_conv="chebyshev")
