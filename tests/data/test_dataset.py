@@ -196,3 +196,14 @@ def test_synth_cohort_loads(tmp_path):
     assert item["pose"].shape[1:] == (17, 3) and item["sils"].shape[1:] == (64, 44)
     # subjects from ground_truth.csv
     assert all(s.startswith("S") for s in ds.subjects)
+
+
+def test_several_views_per_id(tmp_path):
+    for view in ("000_180", "000_000"):
+        dump_pickle(tmp_path / "007" / "neutral" / view / "sils.pkl", _coded_sils(np.arange(10)))
+        dump_pickle(tmp_path / "007" / "neutral" / view / "pose.pkl", _coded_pose(np.arange(10)))
+    dump_pickle(tmp_path / "008" / "negative" / "000_000" / "pose.pkl", _coded_pose(np.arange(10)))
+    write_partition(tmp_path / "partition.json", ["007"], ["008"])
+    ds = GaitDataset(tmp_path, split="train", modalities=("pose",))
+    assert ds.ids == ["007/neutral/000_000", "007/neutral/000_180"]
+    assert ds.subjects == ["007", "007"] and ds.labels == [1, 1]
