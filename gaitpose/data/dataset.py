@@ -168,13 +168,21 @@ class GaitDataset(Dataset):
         self._epoch = 0
         self._data_layout: str | None = None
 
-        if labels_csv is None:
+        npz = sorted(self.root.glob("*.npz"))
+        table: dict[str, dict[str, str]] = {}
+        if labels_csv is not None:
+            table = read_labels_csv(labels_csv)
+        else:
             for name in ("ground_truth.csv", "labels.csv"):
                 if (self.root / name).is_file():
-                    labels_csv = self.root / name
-                    break
-        table = read_labels_csv(labels_csv) if labels_csv is not None else {}
-        npz = sorted(self.root.glob("*.npz"))
+                    try:
+                        table = read_labels_csv(self.root / name)
+                        labels_csv = self.root / name
+                        break
+                    except ValueError:
+                        if npz:
+                            raise
+
         items: list[_Item] = []
         if npz:
             if not table:
