@@ -207,3 +207,26 @@ def test_several_views_per_id(tmp_path):
     ds = GaitDataset(tmp_path, split="train", modalities=("pose",))
     assert ds.ids == ["007/neutral/000_000", "007/neutral/000_180"]
     assert ds.subjects == ["007", "007"] and ds.labels == [1, 1]
+
+
+class _Evil:
+    def __reduce__(self):
+        import os
+
+        return (os.system, ("touch pwned_by_dataset",))
+
+
+def test_malicious_pkl_in_tree_refused(tmp_path, monkeypatch):
+    import pickle
+
+    from gaitpose.io import UnsafePickleError
+
+    monkeypatch.chdir(tmp_path)
+    d = tmp_path / "t" / "000" / "positive" / "v"
+    d.mkdir(parents=True)
+    (d / "sils.pkl").write_bytes(pickle.dumps(_Evil()))
+    dump_pickle(d / "pose.pkl", _coded_pose(np.arange(5)))
+    ds = GaitDataset(tmp_path / "t", split="all")  # lazy: nothing is unpickled yet
+    with pytest.raises(UnsafePickleError, match="sils.pkl"):
+        ds[0]
+    assert not (tmp_path / "pwned_by_dataset").exists()
