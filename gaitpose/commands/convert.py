@@ -23,7 +23,8 @@ def add_parser(subparsers, name: str, help_: str) -> argparse.ArgumentParser:
     p.add_argument("--to", required=True, choices=("npz", "opengait", "pyskl", "trc"), help="output format")
     p.add_argument("-o", "--output", required=True, help="output folder (pyskl: a .pkl file or folder)")
     p.add_argument("--labels", metavar="CSV",
-                   help="CSV with columns id,class (optional view, split): classes for opengait/pyskl")
+                   help="CSV with columns id,class (optional view, split): classes for opengait/pyskl; "
+                        "a split column (train/test) also gives opengait output a partition.json")
     p.add_argument("--view", default=None, help="view folder name for opengait output when unknown (default 000)")
     p.add_argument("--fps", type=float, default=None, help="frame rate for inputs that do not store it")
     p.add_argument("--units", choices=("m", "mm"), default="m", help="TRC units (default m)")
@@ -105,6 +106,9 @@ def run(args: argparse.Namespace) -> int:
                     row = table.get(item.name, {})
                     view = row.get("view") or item.view or args.view or "000"
                     write_opengait_sequence(out, item.name, cls, view, seq)
+                    split = (row.get("split") or item.split or "").strip().lower()
+                    if split in ("train", "test"):
+                        pyskl_split.setdefault(split, []).append(item.name)
                 else:  # pyskl: gathered, written once at the end
                     cls = class_of(item)
                     label = LABELS.index(cls) if cls else -1
@@ -114,6 +118,11 @@ def run(args: argparse.Namespace) -> int:
                 written += 1
             except (ValueError, OSError) as exc:
                 fail(f"{inp} [{item.name}]: {exc}")
+    if args.to == "opengait" and pyskl_split:  # splits known (CSV split column or source partition)
+        from gaitpose.io.opengait import write_partition
+
+        write_partition(out / "partition.json", sorted(set(pyskl_split.get("train", []))),
+                        sorted(set(pyskl_split.get("test", []))))
     if args.to == "pyskl" and pyskl_items:
         from gaitpose.io.pyskl import write_pyskl
 

@@ -43,6 +43,7 @@ def add_parser(subparsers, name: str, help_: str) -> argparse.ArgumentParser:
                    help="share of each class's sequences in TEST_SET, whole subjects (default 0.3)")
     p.add_argument("--npz", action="store_true",
                    help="also write OUT/npz/<id>.npz Sequence files (with world landmarks)")
+    p.add_argument("--preview", action="store_true", help="also draw OUT/preview.png (a few sequences per class)")
     p.add_argument("-j", "--workers", type=int, default=min(2, os.cpu_count() or 1),
                    help="worker processes (default 2; output does not depend on it)")
     p.set_defaults(func=run)
@@ -77,6 +78,10 @@ def run(args: argparse.Namespace) -> int:
         write_npz=args.npz,
         progress=sys.stderr.isatty() or args.sequences * args.frames > 3000,
     )
+    if args.preview:
+        from gaitpose.synth.preview import write_preview
+
+        write_preview(args.output)
     counts = {c: sum(r["class"] == c for r in rows) for c in ("negative", "neutral", "positive")}
     n_test = sum(r["split"] == "test" for r in rows)
     print(

@@ -168,13 +168,21 @@ class GaitDataset(Dataset):
         self._epoch = 0
         self._data_layout: str | None = None
 
-        if labels_csv is None:
+        npz = sorted(self.root.glob("*.npz"))
+        table: dict[str, dict[str, str]] = {}
+        if labels_csv is not None:
+            table = read_labels_csv(labels_csv)
+        else:
             for name in ("ground_truth.csv", "labels.csv"):
                 if (self.root / name).is_file():
-                    labels_csv = self.root / name
-                    break
-        table = read_labels_csv(labels_csv) if labels_csv is not None else {}
-        npz = sorted(self.root.glob("*.npz"))
+                    try:
+                        table = read_labels_csv(self.root / name)
+                        labels_csv = self.root / name
+                        break
+                    except ValueError:
+                        if npz:
+                            raise
+
         items: list[_Item] = []
         if npz:
             if not table:
@@ -199,13 +207,20 @@ class GaitDataset(Dataset):
                         rec.paths.setdefault("pose", pose_path)
                 row = table.get(rec.id, {})
                 subject = (row.get("subject") or rec.id).strip()
-                items.append(_Item(rec.id, rec.label, subject, record=rec))
+                items.append(_Item(rec.id, rec.label, subject, record=rec, extra={"key": rec.id}))
+            # several sequences under one OpenGait id (e.g. views): make the sequence ids unique
+            counts: dict[str, int] = {}
+            for it in items:
+                counts[it.id] = counts.get(it.id, 0) + 1
+            for it in items:
+                if counts[it.id] > 1:
+                    it.id = f"{it.id}/{it.record.cls}/{it.record.view}"
         if partition is None and (self.root / "partition.json").is_file():
             partition = self.root / "partition.json"
         if split != "all" and partition is not None:
             part = read_partition(partition)
             keep = set(part["TRAIN_SET" if split == "train" else "TEST_SET"])
-            items = [it for it in items if it.id in keep]
+            items = [it for it in items if it.extra.get("key", it.id) in keep]
         if not items:
             raise ValueError(f"{self.root}: no labelled sequences for split {split!r}")
         self._items = items

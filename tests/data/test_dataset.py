@@ -196,3 +196,37 @@ def test_synth_cohort_loads(tmp_path):
     assert item["pose"].shape[1:] == (17, 3) and item["sils"].shape[1:] == (64, 44)
     # subjects from ground_truth.csv
     assert all(s.startswith("S") for s in ds.subjects)
+
+
+def test_several_views_per_id(tmp_path):
+    for view in ("000_180", "000_000"):
+        dump_pickle(tmp_path / "007" / "neutral" / view / "sils.pkl", _coded_sils(np.arange(10)))
+        dump_pickle(tmp_path / "007" / "neutral" / view / "pose.pkl", _coded_pose(np.arange(10)))
+    dump_pickle(tmp_path / "008" / "negative" / "000_000" / "pose.pkl", _coded_pose(np.arange(10)))
+    write_partition(tmp_path / "partition.json", ["007"], ["008"])
+    ds = GaitDataset(tmp_path, split="train", modalities=("pose",))
+    assert ds.ids == ["007/neutral/000_000", "007/neutral/000_180"]
+    assert ds.subjects == ["007", "007"] and ds.labels == [1, 1]
+
+
+class _Evil:
+    def __reduce__(self):
+        import os
+
+        return (os.system, ("touch pwned_by_dataset",))
+
+
+def test_malicious_pkl_in_tree_refused(tmp_path, monkeypatch):
+    import pickle
+
+    from gaitpose.io import UnsafePickleError
+
+    monkeypatch.chdir(tmp_path)
+    d = tmp_path / "t" / "000" / "positive" / "v"
+    d.mkdir(parents=True)
+    (d / "sils.pkl").write_bytes(pickle.dumps(_Evil()))
+    dump_pickle(d / "pose.pkl", _coded_pose(np.arange(5)))
+    ds = GaitDataset(tmp_path / "t", split="all")  # lazy: nothing is unpickled yet
+    with pytest.raises(UnsafePickleError, match="sils.pkl"):
+        ds[0]
+    assert not (tmp_path / "pwned_by_dataset").exists()

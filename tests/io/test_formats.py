@@ -161,5 +161,9 @@ def test_convert_cli(tmp_path, monkeypatch, capsys):
     save_sequence(tmp_path / "c.npz", _seq(seed=3))
     assert main(["convert", "c.npz", "a.npz", "--to", "opengait", "-o", "t2", "--labels", "labels.csv"]) == 1
     assert "c.npz" in capsys.readouterr().err
+    # a split column gives the tree a partition.json
+    (tmp_path / "split.csv").write_text("id,class,split\na,positive,train\nb,negative,test\n")
+    assert main(["convert", "a.npz", "b.npz", "--to", "opengait", "-o", "t3", "--labels", "split.csv"]) == 0
+    assert json.loads((tmp_path / "t3" / "partition.json").read_text()) == {"TRAIN_SET": ["a"], "TEST_SET": ["b"]}
     assert main(["convert", "a.npz", "--to", "trc", "-o", "trc"]) == 0
     assert (tmp_path / "trc" / "a.trc").is_file()

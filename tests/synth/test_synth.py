@@ -212,3 +212,10 @@ def test_bad_usage_exit_2(tmp_path):
 def test_every_ground_truth_column_documented(cohort):
     meta = json.loads((cohort / "cohort.json").read_text())
     assert set(_read_gt(cohort)[0]) == set(meta["ground_truth_columns"])
+
+
+def test_preview_png(cohort):
+    from gaitpose.synth.preview import write_preview
+
+    p = write_preview(cohort, cohort.parent / "preview.png", per_class=1)
+    assert p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
