@@ -26,7 +26,7 @@ def add_parser(sub, name: str, help_: str) -> None:
     p.add_argument("--video", action="append", default=None,
                    help="a real walking video to extract (default: ../shared/data/walk_outdoor.mp4 when present)")
     p.add_argument("--sequences", type=int, default=96, help="synthetic sequences (default 96)")
-    p.add_argument("--frames", type=int, default=90, help="frames per synthetic sequence (default 90)")
+    p.add_argument("--frames", type=int, default=150, help="frames per synthetic sequence (default 150: 5 s at 30 fps, three strides a side)")
     p.add_argument("--iterations", type=int, default=None, help="training iterations (default: the demo config's)")
     p.add_argument("--skip-train", action="store_true", help="skip training/evaluation")
     p.set_defaults(func=run)
