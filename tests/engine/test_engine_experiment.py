@@ -21,7 +21,7 @@ def test_grid_runs_summarises_and_resumes(fake_config, tmp_path):
         ],
     }
     out = tmp_path / "exp"
-    df = run_experiment(fake_config, out, progress=False)
+    df = run_experiment(fake_config, out, progress=False, jobs=2)  # 2 cells at a time
     assert len(df) == 2 * (1 + 1 + 3)
     assert set(df["evaluated_with"]) == {"all", "without_sils", "without_pose"}
     assert df.groupby("setting").size().to_dict() == {"fused": 6, "sil": 2, "skel": 2}
