@@ -122,12 +122,37 @@ def _evaluations(setting: Mapping) -> list[tuple[str, tuple[str, ...]]]:
     return evals
 
 
+def _comparable(cfg: Mapping) -> dict:
+    import yaml
+
+    d = yaml.safe_load(dump_config(cfg))
+    d["trainer_cfg"].pop("progress", None)
+    return d
+
+
+def _check_same_config(ccfg: Mapping, run_dir: Path) -> None:
+    """Refuse to reuse a cell folder that was trained with a different config."""
+    import yaml
+
+    saved = run_dir / "config.yaml"
+    if not saved.is_file():
+        return
+    old = yaml.safe_load(saved.read_text()) or {}
+    old.get("trainer_cfg", {}).pop("progress", None)
+    if old != _comparable(ccfg):
+        raise ConfigError(
+            f"{run_dir}: this cell was run with a different config; use another output folder "
+            "or delete the cell's folder to re-run it"
+        )
+
+
 def _run_cell(ccfg: dict, setting: dict, run_dir: str) -> dict:
     """Train (or resume) one cell and evaluate it; return its timing. Skips finished work."""
     from gaitpose.engine.evaluator import evaluate
     from gaitpose.engine.trainer import train
 
     run_dir = Path(run_dir)
+    _check_same_config(ccfg, run_dir)
     evals = _evaluations(setting)
     metric_files = {tag: run_dir / f"metrics_{tag}.json" for tag, _ in evals}
     timing_path = run_dir / "timing.json"

@@ -241,7 +241,7 @@ def _train(cfg: dict, run_dir: Path, info: gdist.DistInfo, device: torch.device)
         net = torch.nn.parallel.DistributedDataParallel(
             model,
             device_ids=[device.index] if device.type == "cuda" else None,
-            find_unused_parameters=len(modalities) > 1,
+            find_unused_parameters=bool(tr["find_unused_parameters"]),
         )
 
     api = builders.data_api(cfg)
