@@ -23,6 +23,8 @@ def add_parser(subparsers, name: str, help_: str) -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", metavar="DIR", help="output folder (default runs/experiments/<stem>)")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override a base-config value for every cell")
+    p.add_argument("-j", "--jobs", type=int, default=None, metavar="N",
+                   help="cells trained at once in separate processes (default: experiment.jobs or 1)")
     p.set_defaults(func=run)
     return p
 
@@ -36,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
 
     out = Path(args.output) if args.output else Path("runs/experiments") / Path(args.config).stem
     try:
-        run_experiment(args.config, out, overrides=args.overrides)
+        run_experiment(args.config, out, overrides=args.overrides, jobs=args.jobs)
     except ConfigError as exc:
         raise UsageError(str(exc)) from None
     except (TrainingDiverged, CheckpointError) as exc:

@@ -72,9 +72,11 @@ DEFAULTS: dict[str, Any] = {
         "enable_float16": True,  # mixed precision; CUDA only
         "clip_grad_norm": None,
         "device": "auto",  # auto | cpu | cuda | cuda:N
+        "num_threads": None,  # CPU: torch intra-op threads (None: torch's default)
         "progress": True,
         "deterministic": False,
         "keep_checkpoints": 1,  # iteration checkpoints kept besides latest.pt
+        "find_unused_parameters": False,  # DDP: set true for a model that skips parameters
         "sampler": {
             "type": "TripletSampler",
             "batch_size": [8, 8],  # [P identities, K clips each]
@@ -119,6 +121,8 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "trainer_cfg.enable_float16": (bool,),
     "trainer_cfg.clip_grad_norm": (int, float),
     "trainer_cfg.device": (str,),
+    "trainer_cfg.num_threads": (int,),
+    "trainer_cfg.find_unused_parameters": (bool,),
     "trainer_cfg.sampler.batch_size": (list, tuple),
     "trainer_cfg.sampler.frames_num_fixed": (int,),
     "trainer_cfg.sampler.sample_type": (str,),

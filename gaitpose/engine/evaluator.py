@@ -131,6 +131,9 @@ def evaluate(
         config = state["config"]
     cfg = base_config(load_config(config, overrides))
     device = resolve_device(cfg["trainer_cfg"]["device"])
+    from gaitpose.engine.trainer import set_cpu_threads
+
+    set_cpu_threads(cfg["trainer_cfg"].get("num_threads"), device)
     modalities = builders.model_modalities(cfg)
     drop = tuple(drop_modalities)
     unknown = set(drop) - set(modalities)

@@ -58,6 +58,13 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
+def set_cpu_threads(n: int | None, device: torch.device) -> None:
+    """Limit torch's intra-op threads on CPU (on a shared machine, 1 thread per process avoids
+    the OpenMP oversubscription that makes 2-thread steps many times slower)."""
+    if n and device.type == "cpu":
+        torch.set_num_threads(int(n))
+
+
 class SeededItems(Dataset):
     """Wraps a dataset: item ``(seed, index)`` seeds the global RNGs, then returns ``ds[index]``.
 
@@ -186,6 +193,7 @@ def _train(cfg: dict, run_dir: Path, info: gdist.DistInfo, device: torch.device)
     ckpt_dir = run_dir / "checkpoints"
     main = info.is_main
     amp = bool(tr["enable_float16"]) and device.type == "cuda"
+    set_cpu_threads(tr.get("num_threads"), device)
     if tr["deterministic"]:
         torch.use_deterministic_algorithms(True, warn_only=True)
 
@@ -233,7 +241,7 @@ def _train(cfg: dict, run_dir: Path, info: gdist.DistInfo, device: torch.device)
         net = torch.nn.parallel.DistributedDataParallel(
             model,
             device_ids=[device.index] if device.type == "cuda" else None,
-            find_unused_parameters=len(modalities) > 1,
+            find_unused_parameters=bool(tr["find_unused_parameters"]),
         )
 
     api = builders.data_api(cfg)

@@ -21,7 +21,7 @@ def test_grid_runs_summarises_and_resumes(fake_config, tmp_path):
         ],
     }
     out = tmp_path / "exp"
-    df = run_experiment(fake_config, out, progress=False)
+    df = run_experiment(fake_config, out, progress=False, jobs=2)  # 2 cells at a time
     assert len(df) == 2 * (1 + 1 + 3)
     assert set(df["evaluated_with"]) == {"all", "without_sils", "without_pose"}
     assert df.groupby("setting").size().to_dict() == {"fused": 6, "sil": 2, "skel": 2}
@@ -41,3 +41,14 @@ def test_grid_runs_summarises_and_resumes(fake_config, tmp_path):
     df2 = run_experiment(fake_config, out, progress=False)
     assert ckpt.stat().st_mtime_ns == before
     assert df2["macro_f1"].tolist() == df["macro_f1"].tolist()
+
+
+def test_changed_config_is_not_mixed_with_old_cells(fake_config, tmp_path):
+    from gaitpose.engine.config import ConfigError
+
+    fake_config["trainer_cfg"].update(total_iter=1, save_iter=1)
+    fake_config["experiment"] = {"seeds": [0], "settings": [{"name": "a", "modality": "fused"}]}
+    run_experiment(fake_config, tmp_path / "exp", progress=False)
+    fake_config["optimizer_cfg"]["lr"] = 0.5
+    with pytest.raises(ConfigError, match="different config"):
+        run_experiment(fake_config, tmp_path / "exp", progress=False)
