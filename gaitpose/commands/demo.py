@@ -77,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
             sets += ["--set", f"trainer_cfg.total_iter={args.iterations}"]
         ok &= _step("train fused ScoNet-MT (skeleton GCN + silhouettes)",
                     ["train", str(DEMO_CONFIG), "-o", str(run_dir), *sets], summary, f"{run_dir}")
-        ckpt = run_dir / "checkpoint.pt"
+        ckpt = run_dir / "checkpoints" / "latest.pt"
         ok &= _step("evaluate on held-out subjects",
                     ["evaluate", str(DEMO_CONFIG), "--checkpoint", str(ckpt), "-o", str(run_dir / "metrics.json"), *sets[:2]],
                     summary, f"{run_dir / 'metrics.json'} and the confusion-matrix PNG beside it")
