@@ -29,6 +29,7 @@ def add_parser(sub, name: str, help_: str) -> None:
     p.add_argument("--frames", type=int, default=150, help="frames per synthetic sequence (default 150: 5 s at 30 fps, three strides a side)")
     p.add_argument("--iterations", type=int, default=None, help="training iterations (default: the demo config's)")
     p.add_argument("--skip-train", action="store_true", help="skip training/evaluation")
+    p.add_argument("--no-video", action="store_true", help="skip the real-clip extraction")
     p.set_defaults(func=run)
 
 
@@ -86,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
                 f"{feats} + {feats.with_suffix('.dictionary.csv').name}")
     ok &= _step("group report", ["report", str(feats), "--labels", str(cohort / "ground_truth.csv"), "-o",
                                  str(out / "report")], summary, str(out / "report"))
-    videos = [Path(v) for v in args.video] if args.video else _default_videos()
+    videos = [] if args.no_video else [Path(v) for v in args.video] if args.video else _default_videos()
     if videos:
         ext = out / "extract"
         ok &= _step("extract a real clip", ["extract", *map(str, videos), "-o", str(ext), "--overlay"], summary,
