@@ -5,14 +5,15 @@ collate_clips) on the synthetic cohort's TRAIN_SET and reports 3-class accuracy 
 positive-vs-negative AUC on its TEST_SET:
 
 * silhouettes: a 3-layer CNN per frame, temporal max, strip pooling (a small ScoNet);
-* skeleton: per-frame pose normalised by mid-hip and torso length, temporal 1-D convs, temporal max;
+* skeleton: per-frame pose normalised by mid-hip and torso length plus left/right differences,
+  a per-frame MLP, mean + max over the (unordered) frames;
 * both: the two embeddings concatenated.
 
 These are stand-ins for ScoNet / the skeleton GCN (which live in gaitpose.models), meant only to
 check that each modality carries learnable but imperfect signal and that the two combine.
 
 Run: PYTHONPATH=. python experiments/benchmarks/synth_learnability.py [--sequences 400] [--frames 60]
-     [--iters 300] [--clip 30] [-P 8] [-K 4]
+     [--iters 1500] [--clip 16] [-P 8] [-K 2]
 """
 
 from __future__ import annotations
@@ -45,29 +46,36 @@ class SilNet(nn.Module):
         return f.flatten(1)
 
 
-def normalise_pose(pose: torch.Tensor) -> torch.Tensor:
-    """[N, T, 33, 3] px → [N, T, 33*3]: centred on mid-hip, scaled by torso length."""
+def pose_frame_features(pose: torch.Tensor) -> torch.Tensor:
+    """[N, T, 33, 3] px → [N, T, F]: joints relative to mid-hip in torso lengths, plus
+    left-minus-right height differences and left/right mirror offsets of every joint pair
+    (the "left/right difference" idea of SCONET.md for an asymmetry disease)."""
+    from graphs import get_layout
+
+    pairs = get_layout("mediapipe33").left_right
+    li, ri = [a for a, _ in pairs], [b for _, b in pairs]
     xy, sc = pose[..., :2], pose[..., 2:]
     mid_hip = (xy[..., 23, :] + xy[..., 24, :]) / 2
     mid_sh = (xy[..., 11, :] + xy[..., 12, :]) / 2
     torso = (mid_sh - mid_hip).norm(dim=-1, keepdim=True).clamp_min(1.0)
-    rel = (xy - mid_hip[..., None, :]) / torso[..., None, :]
-    rel = rel * (sc > 0)
-    return torch.cat([rel, sc], -1).flatten(2)
+    rel = (xy - mid_hip[..., None, :]) / torso[..., None, :] * (sc > 0)
+    dy = rel[..., li, 1] - rel[..., ri, 1]
+    dx = rel[..., li, 0] + rel[..., ri, 0]
+    return torch.cat([rel.flatten(-2), dy, dx], -1)
 
 
 class PoseNet(nn.Module):
     def __init__(self, dim: int = 128) -> None:
         super().__init__()
-        self.net = nn.Sequential(
-            nn.Conv1d(99, dim, 5, padding=2), nn.BatchNorm1d(dim), nn.ReLU(),
-            nn.Conv1d(dim, dim, 5, padding=2), nn.BatchNorm1d(dim), nn.ReLU(),
-        )
+        from graphs import get_layout
+
+        n_in = 66 + 2 * len(get_layout("mediapipe33").left_right)
+        self.frame = nn.Sequential(nn.Linear(n_in, dim), nn.ReLU(), nn.Linear(dim, dim), nn.ReLU())
         self.out_dim = 2 * dim
 
     def forward(self, pose: torch.Tensor) -> torch.Tensor:  # [N, T, 33, 3]
-        f = self.net(normalise_pose(pose).transpose(1, 2))  # [N, C, T]
-        return torch.cat([f.amax(-1), f.std(-1)], 1)  # temporal max + variability (timing)
+        f = self.frame(pose_frame_features(pose))  # [N, T, C]
+        return torch.cat([f.mean(1), f.amax(1)], 1)  # set pooling: clips are unordered
 
 
 class Model(nn.Module):
@@ -77,7 +85,7 @@ class Model(nn.Module):
         self.sil = SilNet() if "sils" in modalities else None
         self.pose = PoseNet() if "pose" in modalities else None
         d = (self.sil.out_dim if self.sil else 0) + (self.pose.out_dim if self.pose else 0)
-        self.head = nn.Sequential(nn.Dropout(0.3), nn.Linear(d, 3))
+        self.head = nn.Linear(d, 3)
 
     def forward(self, batch: dict) -> torch.Tensor:
         parts = []
@@ -98,21 +106,16 @@ def run(root: Path, modalities: tuple[str, ...], iters: int, seed: int, frames: 
     torch.manual_seed(seed)
     train = GaitDataset(root, split="train", modalities=modalities, frames=frames, seed=seed)
     test = GaitDataset(root, split="test", modalities=modalities)
-    labels = np.array(train.labels)
-    # class-balanced P×K: the loss is weighted by inverse class frequency
-    w = torch.tensor(len(labels) / (3 * np.bincount(labels, minlength=3).clip(1)), dtype=torch.float32)
     model = Model(modalities)
-    opt = torch.optim.AdamW(model.parameters(), lr=2e-3, weight_decay=1e-3)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=2e-3, total_steps=iters)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     loader = DataLoader(train, batch_sampler=PKSampler(train, P, K, seed=seed), collate_fn=collate_clips)
     t0 = time.perf_counter()
     model.train()
     for _, batch in zip(range(iters), loader):
-        loss = nn.functional.cross_entropy(model(batch), batch["labels"], weight=w, label_smoothing=0.1)
+        loss = nn.functional.cross_entropy(model(batch), batch["labels"])
         opt.zero_grad()
         loss.backward()
         opt.step()
-        sched.step()
     model.eval()
     probs, ys = [], []
     with torch.no_grad():
@@ -130,12 +133,13 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--sequences", type=int, default=400)
     ap.add_argument("--frames", type=int, default=60)
-    ap.add_argument("--iters", type=int, default=300)
+    ap.add_argument("--iters", type=int, default=1500)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--root", type=Path, default=None)
-    ap.add_argument("--clip", type=int, default=30, help="training clip length (frames)")
+    ap.add_argument("--clip", type=int, default=16, help="training clip length (frames)")
     ap.add_argument("-P", type=int, default=8)
-    ap.add_argument("-K", type=int, default=4)
+    ap.add_argument("-K", type=int, default=2)
+    ap.add_argument("--runs", default="sils,pose,sils+pose", help="comma-separated modality sets")
     args = ap.parse_args()
     torch.set_num_threads(2)
     with tempfile.TemporaryDirectory() as tmp:
@@ -152,7 +156,7 @@ def main() -> None:
         y = np.array(test.labels)
         print(f"test set: {len(y)} sequences, classes {np.bincount(y, minlength=3).tolist()}, "
               f"majority {np.bincount(y).max() / len(y):.3f}")
-        for mods in (("sils",), ("pose",), ("sils", "pose")):
+        for mods in (tuple(r.split("+")) for r in args.runs.split(",")):
             acc, auc, dt = run(root, mods, args.iters, args.seed, args.clip, args.P, args.K)
             print(f"{'+'.join(mods):10s} 3-class accuracy {acc:.3f}  pos-vs-neg AUC {auc:.3f}  ({dt:.0f} s)")
 
