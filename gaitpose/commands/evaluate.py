@@ -65,6 +65,9 @@ def run(args: argparse.Namespace) -> int:
     except CheckpointError as exc:
         print(f"gaitpose evaluate: {exc}", file=sys.stderr)
         return 1
+    except (ValueError, OSError) as exc:  # bad data for this config: say so on one line
+        print(f"gaitpose evaluate: {args.config}: {exc}", file=sys.stderr)
+        return 1
     print(format_report(report))
     if args.output:
         print(f"metrics written to {args.output}")

@@ -42,6 +42,9 @@ def run(args: argparse.Namespace) -> int:
     except (TrainingDiverged, CheckpointError) as exc:
         print(f"gaitpose train: {exc}", file=sys.stderr)
         return 1
+    except (ValueError, OSError) as exc:  # bad data for this config: say so on one line
+        print(f"gaitpose train: {args.config}: {exc}", file=sys.stderr)
+        return 1
     import os
 
     if int(os.environ.get("RANK", "0")) == 0:
