@@ -77,6 +77,9 @@ DEFAULTS: dict[str, Any] = {
         "deterministic": False,
         "keep_checkpoints": 1,  # iteration checkpoints kept besides latest.pt
         "find_unused_parameters": False,  # DDP: set true for a model that skips parameters
+        # after the last iteration, re-estimate every BatchNorm's running statistics on this many
+        # training batches with the final weights (gaitpose.models.precise_bn; 0 disables)
+        "precise_bn_batches": 20,
         "sampler": {
             "type": "TripletSampler",
             "batch_size": [8, 8],  # [P identities, K clips each]
@@ -123,6 +126,7 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "trainer_cfg.device": (str,),
     "trainer_cfg.num_threads": (int,),
     "trainer_cfg.find_unused_parameters": (bool,),
+    "trainer_cfg.precise_bn_batches": (int,),
     "trainer_cfg.sampler.batch_size": (list, tuple),
     "trainer_cfg.sampler.frames_num_fixed": (int,),
     "trainer_cfg.sampler.sample_type": (str,),

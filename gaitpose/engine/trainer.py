@@ -316,6 +316,9 @@ def _train(cfg: dict, run_dir: Path, info: gdist.DistInfo, device: torch.device)
                     lr=f"{lr:.2g}",
                     refresh=False,
                 )
+            if it == total and int(tr["precise_bn_batches"]) > 0:
+                _precise_bn(cfg, model, dataset, api, seed=seed, rank=info.rank,
+                            world_size=info.world_size, device=device, amp=amp)
             if it % save_every == 0 or it == total:
                 if main:
                     ckpt_state = {
@@ -348,6 +351,45 @@ def _train(cfg: dict, run_dir: Path, info: gdist.DistInfo, device: torch.device)
         bar.close()
         logger.close()
     return final
+
+
+def _precise_bn(
+    cfg: Mapping, model: torch.nn.Module, dataset: Dataset, api: Any, *, seed: int,
+    rank: int, world_size: int, device: torch.device, amp: bool,
+) -> int:
+    """Re-estimate the BN running statistics of ``model`` on ``trainer_cfg.precise_bn_batches``
+    P×K training batches (``gaitpose.models.precise_bn``), deterministically.
+
+    The batches come from their own sampler stream and item seeds (derived from the run's seed
+    and a constant), so the result depends only on the final weights and the seed; the global
+    RNG states are restored afterwards, so the checkpoint's RNG state is the training loop's.
+    Each rank uses its own share of the batches (SyncBatchNorm, on CUDA DDP, averages them).
+
+    Returns:
+        the number of batches used.
+    """
+    from gaitpose.models import precise_bn
+
+    tr = cfg["trainer_cfg"]
+    n = int(tr["precise_bn_batches"])
+    p, k = tr["sampler"]["batch_size"]
+    saved = rng_state()
+    stream_seed = derive_seed(seed, 0x9BE5)
+    sampler = api.PKSampler(dataset, p, k, seed=stream_seed, rank=rank, world_size=world_size)
+    loader = DataLoader(
+        SeededItems(dataset),
+        batch_sampler=KeyedBatches(sampler, 0, stream_seed, rank),
+        collate_fn=api.collate_clips,
+        num_workers=int(cfg["data_cfg"]["num_workers"]),
+        persistent_workers=False,
+    )
+    try:
+        torch.manual_seed(stream_seed)
+        with torch.autocast(device.type, dtype=torch.float16, enabled=amp):
+            used = precise_bn(model, loader, num_batches=n)
+    finally:
+        set_rng_state(saved)
+    return used
 
 
 def read_train_log(run_dir: str | os.PathLike) -> list[dict[str, float]]:

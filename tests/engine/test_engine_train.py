@@ -122,3 +122,38 @@ def test_cli_train_and_evaluate(fake_config, tmp_path, capsys):
     assert "trainer_cfg.totl_iter" in capsys.readouterr().err
     assert main(["evaluate", str(cfg_path), "--checkpoint", str(tmp_path / "nope.pt")]) == 1
     assert "nope.pt: checkpoint not found" in capsys.readouterr().err
+
+
+def test_precise_bn_after_last_iteration(fake_config, tmp_path):
+    """The final checkpoint holds BN statistics re-estimated with the final weights: the same
+    weights as a run without precise BN, and the running stats precise_bn computes from them."""
+    import engine_fakes
+    from engine_fakes import FakeNet
+
+    from gaitpose.engine import builders
+    from gaitpose.engine.config import base_config, load_config
+    from gaitpose.engine.trainer import _precise_bn
+
+    fake_config["trainer_cfg"]["precise_bn_batches"] = 5
+    with_pbn = load_checkpoint(train(fake_config, tmp_path / "pbn"))
+    off = copy.deepcopy(fake_config)
+    off["trainer_cfg"]["precise_bn_batches"] = 0
+    without = load_checkpoint(train(off, tmp_path / "plain"))
+    buffers = {"bn.running_mean", "bn.running_var", "bn.num_batches_tracked"}
+    a, b = with_pbn["model"], without["model"]
+    assert all(torch.equal(a[k], b[k]) for k in a if k not in buffers)  # training unchanged
+    assert not torch.allclose(a["bn.running_mean"], b["bn.running_mean"])
+    # the RNG state saved is the training loop's (precise BN restores it)
+    assert torch.equal(with_pbn["rng"]["torch"], without["rng"]["torch"])
+
+    # recompute: precise BN on the plain run's final weights gives the checkpoint's statistics
+    cfg = base_config(load_config(fake_config))
+    model = FakeNet(streams=("sils", "pose"))
+    model.load_state_dict(b)
+    ds = builders.build_dataset(cfg, ("sils", "pose"), train=True)
+    used = _precise_bn(cfg, model, ds, engine_fakes, seed=0, rank=0, world_size=1,
+                       device=torch.device("cpu"), amp=False)
+    assert used == 5
+    sd = model.state_dict()
+    for k in ("bn.running_mean", "bn.running_var"):
+        assert torch.allclose(sd[k], a[k], atol=1e-6), k
