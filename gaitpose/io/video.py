@@ -64,6 +64,18 @@ class VideoInfo:
     width: int
 
 
+def _open_capture(path: Path):
+    """Open ``path`` with OpenCV, frames turned upright by the container's rotation flag.
+
+    Phone videos are often stored landscape with a 90/270-degree display rotation; OpenCV's
+    FFmpeg backend reports it but does not apply it unless asked (CAP_PROP_ORIENTATION_AUTO).
+    """
+    cap = cv2.VideoCapture(str(path))
+    if cap.isOpened() and hasattr(cv2, "CAP_PROP_ORIENTATION_AUTO"):
+        cap.set(cv2.CAP_PROP_ORIENTATION_AUTO, 1)
+    return cap
+
+
 class VideoReader:
     """Open and validate a video; iterate its frames with a prefetching reader thread.
 
@@ -105,7 +117,7 @@ class VideoReader:
         self._first: np.ndarray | None = None
         self._thread: threading.Thread | None = None
         self._stop: threading.Event | None = None
-        cap = cv2.VideoCapture(str(self.path))
+        cap = _open_capture(self.path)
         try:
             if not cap.isOpened():
                 raise VideoError("not a readable video (OpenCV/FFmpeg cannot open it)")
@@ -122,8 +134,9 @@ class VideoReader:
             if count and count > 0:
                 raise VideoError(f"no decodable frame (container reports {int(count)} frames)")
             raise VideoError("no frames")
-        if width <= 0 or height <= 0:
-            height, width = first.shape[:2]
+        # The decoded frame is the truth: phone videos carry a rotation flag that OpenCV applies
+        # to the frames, while the container's width/height can still be the unrotated ones.
+        height, width = first.shape[:2]
         if fps is not None:
             if not (math.isfinite(fps) and fps > 0):
                 raise VideoError(f"invalid --fps override {fps}")
@@ -173,7 +186,7 @@ class VideoReader:
         err: BaseException | None = None
         try:
             if cap is None:
-                cap = cv2.VideoCapture(str(self.path))
+                cap = _open_capture(self.path)
             while not stop.is_set():
                 if first is not None:
                     frame, first = first, None

@@ -131,3 +131,38 @@ def test_assign_names_unique_and_deterministic():
     # Order of the inputs does not change a video's name.
     rev = assign_names(paths[::-1])[::-1]
     assert rev == names
+
+
+def _rotated_mp4(path, width=64, height=48, frames=5):
+    """An mp4 whose track header says 'display rotated by 90 degrees' (as phones write portrait video)."""
+    import struct
+
+    import cv2
+
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 10, (width, height))
+    for _ in range(frames):
+        frame = np.zeros((height, width, 3), np.uint8)
+        frame[:, :10] = 255  # a white band on the left edge of the stored frame
+        writer.write(frame)
+    writer.release()
+    data = bytearray(path.read_bytes())
+    at = data.find(b"tkhd")
+    offset = at + 4 + (40 if data[at + 4] == 0 else 52)  # the 3x3 display matrix
+    data[offset : offset + 36] = struct.pack(">9i", 0, 0x10000, 0, -0x10000, 0, 0, 0, 0, 0x40000000)
+    path.write_bytes(bytes(data))
+
+
+def test_rotation_flag_is_applied(tmp_path):
+    from gaitpose.io.video import VideoReader
+
+    path = tmp_path / "portrait.mp4"
+    _rotated_mp4(path)
+    reader = VideoReader(path)
+    try:
+        assert reader.size == (64, 48)  # upright: height 64, width 48
+        frames = [f for _, f in reader]
+    finally:
+        reader.close()
+    assert frames and all(f.shape[:2] == (64, 48) for f in frames)
+    # the stored left band becomes the top band after a 90-degree clockwise turn
+    assert frames[0][:8].mean() > 200 and frames[0][-20:].mean() < 30
