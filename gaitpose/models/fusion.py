@@ -8,10 +8,19 @@ over all parts. The objective is ScoNet-MT's.
 Fusion modes:
 
 * ``concat``: the tokens are simply concatenated.
-* ``gated``: a small MLP on the two streams' part-averaged tokens gives per-sample softmax
-  weights (w_sil, w_pose); each stream's embeddings are scaled by 2 * w (1 at an even
-  split). A down-weighted stream's BN-neck output moves towards its learned bias, i.e.
-  towards a sample-independent (uninformative) logit.
+* ``gated``: a small MLP on the two streams' part-averaged tokens (each scaled to unit length,
+  zero when modality dropout removed the stream) gives per-sample softmax
+  weights (w_sil, w_pose); each stream's part **logits** (after the BN-neck) are scaled by
+  2 * w (1 at an even split, where the output equals ``concat``'s), so the prediction
+  ``logits.mean(-1)`` is a per-sample weighted vote of the two streams and the CE sees each
+  stream's parts sharpened or flattened by its weight. The streams' gradients are not scaled
+  by w (the gate learns from the weighted logits, the streams from the unweighted ones): with
+  w in the streams' gradients, the gate down-weighted one stream early (w_sil = 0.12 on the
+  synthetic cohort) and that stream then hardly trained. (An earlier version scaled the
+  embeddings *before* the BN-neck: BatchNorm cancels any weight that is constant over the
+  batch, so only the per-sample variation of w survived, as a multiplicative distortion of
+  the features; on the synthetic cohort the gate then drifted to w_sil ≈ 0.03 on one seed
+  and the model predicted one class in eval mode.)
 
 Modality dropout (training only): with probability ``modality_dropout`` per sample, one
 stream (chosen at random) has its tokens zeroed, so the heads and the gate learn to work
@@ -156,19 +165,24 @@ class FusionScoNet(nn.Module):
             which = torch.rand(n, device=ref.device) < 0.5  # True: drop the silhouettes
             keep_s = keep_s * ~(drop & which)
             keep_p = keep_p * ~(drop & ~which)
-        if self.gate is not None:
-            ps = tok_s.mean(-1) * keep_s[:, None] if tok_s is not None else None
-            pp = tok_p.mean(-1) * keep_p[:, None] if tok_p is not None else None
-            if ps is None:
-                ps = ref.new_zeros(n, self.sil.out_channels)
-            if pp is None:
-                pp = ref.new_zeros(n, self.pose.out_channels)
-            w = 2 * torch.softmax(self.gate(torch.cat([ps, pp], 1)), dim=-1).to(ref.dtype)
-            keep_s, keep_p = keep_s * w[:, 0], keep_p * w[:, 1]
+        if self.gate is not None and emb_s is not None and emb_p is not None:
+            # (a stream alone at inference needs no gate: its logits are the prediction)
+            # unit-length inputs: the raw pooled tokens are large (max-pooled ReLU features)
+            # and saturated the softmax at once (w_sil = 0.000 on the synthetic cohort)
+            ps = nn.functional.normalize(tok_s.mean(-1).float(), dim=1) * keep_s[:, None]
+            pp = nn.functional.normalize(tok_p.mean(-1).float(), dim=1) * keep_p[:, None]
+            w = 2 * torch.softmax(self.gate(torch.cat([ps, pp], 1)), dim=-1)
 
         if emb_s is not None and emb_p is not None:
             emb = torch.cat([emb_s * keep_s[:, None, None], emb_p * keep_p[:, None, None]], -1)
             _, logits = self.bnnecks(emb)
+            if self.gate is not None:  # per-sample weighted vote of the streams' part logits
+                part_w = torch.cat(
+                    [w[:, :1].expand(n, self.sil_parts), w[:, 1:].expand(n, self.pose_parts)], 1
+                ).to(logits.dtype)
+                # value logits * w; gradient into the streams as without the gate (w only
+                # scales what the gate learns from), so a down-weighted stream keeps learning
+                logits = logits + logits.detach() * (part_w[:, None, :] - 1)
             return {"embeddings": torch.cat([emb_s, emb_p], -1), "logits": logits}
         which = "sils" if emb_s is not None else "pose"
         emb = emb_s * keep_s[:, None, None] if emb_s is not None else emb_p * keep_p[:, None, None]

@@ -125,3 +125,35 @@ def test_autocast_bf16_cpu(name):
         loss, _ = ScoNetMTLoss()(out, torch.tensor([0, 1, 2, 0]), torch.tensor([0, 1, 2, 0]))
     loss.backward()
     assert out["logits"].dtype == torch.float32 and torch.isfinite(loss)
+
+
+def test_gate_weights_the_streams_logits_after_the_bnneck():
+    """Gated fusion scales each stream's part logits by 2*w: at the zero-initialised even split
+    it equals concat with the same weights; a gate favouring one stream scales its logits."""
+    g = _fusion(fusion="gated").eval()
+    c = _fusion(fusion="concat").eval()
+    c.load_state_dict({k: v for k, v in g.state_dict().items() if not k.startswith("gate.")})
+    sils, pose = silhouettes(3, 4), walking_pose(3, 4)
+    with torch.no_grad():
+        even, ref = g(sils=sils, pose=pose)["logits"], c(sils=sils, pose=pose)["logits"]
+        assert torch.allclose(even, ref, atol=1e-6)
+        g.gate[-1].bias.copy_(torch.tensor([0.0, torch.log(torch.tensor(3.0))]))  # w = 0.25, 0.75
+        out = g(sils=sils, pose=pose)["logits"]
+    assert torch.allclose(out[..., :16], 0.5 * ref[..., :16], atol=1e-6)
+    assert torch.allclose(out[..., 16:], 1.5 * ref[..., 16:], atol=1e-6)
+
+
+def test_gate_does_not_scale_the_streams_gradients():
+    """The streams learn from the unweighted logits: with an uneven gate, the gradient of the
+    summed logits into the shared head equals concat's, while the gate still gets a gradient."""
+    g = _fusion(fusion="gated").train()
+    c = _fusion(fusion="concat").train()
+    c.load_state_dict({k: v for k, v in g.state_dict().items() if not k.startswith("gate.")})
+    with torch.no_grad():
+        g.gate[-1].bias.copy_(torch.tensor([0.0, 2.0]))
+    sils, pose = silhouettes(4, 3), walking_pose(4, 3)
+    for m in (g, c):
+        torch.manual_seed(0)
+        (m(sils=sils, pose=pose)["logits"] * torch.arange(1.0, 4.0)[:, None]).sum().backward()
+    assert torch.allclose(g.bnnecks.fc_bin.grad, c.bnnecks.fc_bin.grad, atol=1e-5)
+    assert param_grad_norm(g.gate) > 0
