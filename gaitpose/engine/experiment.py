@@ -50,7 +50,7 @@ from gaitpose.engine.config import (
     set_dotted,
 )
 from gaitpose.engine.metrics import flat_metrics, markdown_table
-from gaitpose.io.atomic import atomic_path, atomic_write_text
+from gaitpose.io.atomic import atomic_write_text, save_figure
 
 _SETTING_KEYS = {"name", "modality", "fusion", "set", "ablate", "seeds"}
 SUMMARY_METRICS = (
@@ -383,8 +383,4 @@ def plot_macro_f1(df, path: str | os.PathLike) -> Path:
     ax.set_ylim(0, 1)
     ax.legend(fontsize=7, loc="lower right")
     fig.tight_layout()
-    path = Path(path)
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png")
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)

@@ -212,7 +212,7 @@ def plot_confusion(report: dict, path: str | os.PathLike, title: str = "") -> Pa
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from gaitpose.io.atomic import atomic_path
+    from gaitpose.io.atomic import save_figure
 
     cm = np.asarray(report["confusion_matrix"])
     labels = report["labels"]
@@ -232,11 +232,7 @@ def plot_confusion(report: dict, path: str | os.PathLike, title: str = "") -> Pa
     ax.set_ylabel("true")
     ax.set_title(title or f"acc {report['accuracy']:.3f}  macro-F1 {report['macro_f1']:.3f}", fontsize=9)
     fig.tight_layout()
-    path = Path(path)
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png")
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
 
 
 def write_report(report: dict, path: str | os.PathLike, title: str = "") -> dict[str, Path]:

@@ -156,7 +156,7 @@ def make_report(features, labels, out_dir: str | Path, top: int = 12, n_boot: in
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from gaitpose.io.atomic import atomic_path, atomic_write_text
+    from gaitpose.io.atomic import atomic_path, atomic_write_text, save_figure
 
     out = Path(out_dir)
     (out / "plots").mkdir(parents=True, exist_ok=True)
@@ -173,10 +173,7 @@ def make_report(features, labels, out_dir: str | Path, top: int = 12, n_boot: in
         files.append(path)
 
     def save_fig(fig, path: Path) -> None:
-        with atomic_path(path) as tmp:
-            fig.savefig(tmp, dpi=110, bbox_inches="tight", format="png")
-        plt.close(fig)
-        files.append(path)
+        files.append(save_figure(fig, path, dpi=110, bbox_inches="tight"))
 
     save_csv(stats, out / "stats.csv")
     save_csv(excl, out / "exclusions.csv")

@@ -24,7 +24,7 @@ def write_preview(root: str | os.PathLike, path: str | os.PathLike | None = None
     import matplotlib.pyplot as plt
 
     from gaitpose.io import load_pickle
-    from gaitpose.io.atomic import atomic_path
+    from gaitpose.io.atomic import save_figure
 
     root = Path(root)
     path = Path(path) if path is not None else root / "preview.png"
@@ -48,7 +48,4 @@ def write_preview(root: str | os.PathLike, path: str | os.PathLike | None = None
             a.set_yticks([])
     fig.suptitle("gaitpose synth (synthetic: a pipeline check, not clinical data)", fontsize=8)
     fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=100, metadata={"Software": None})
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=100, metadata={"Software": None})
