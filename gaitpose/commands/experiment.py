@@ -11,7 +11,9 @@ Run an experiment config: every setting × seed of its 'experiment' section is t
 evaluated (settings may also be evaluated with a stream removed). Writes DIR/results.csv
 (one row per evaluation), DIR/results.md (mean ± std over seeds), DIR/results_macro_f1.png,
 DIR/confusion/*.png and DIR/runs/<setting>-s<seed>/. Finished cells are skipped and
-interrupted ones resume, so re-running the same command completes an experiment.
+interrupted ones resume, so re-running the same command completes an experiment. A cell
+that fails is reported on stderr and the others go on (exit status 1). With --report-only,
+nothing is trained: the tables are rebuilt from the cells already finished in DIR.
 """
 
 
@@ -25,6 +27,8 @@ def add_parser(subparsers, name: str, help_: str) -> argparse.ArgumentParser:
                    help="override a base-config value for every cell")
     p.add_argument("-j", "--jobs", type=int, default=None, metavar="N",
                    help="cells trained at once in separate processes (default: experiment.jobs or 1)")
+    p.add_argument("--report-only", action="store_true",
+                   help="train nothing; rebuild results.* from the finished cells in DIR")
     p.set_defaults(func=run)
     return p
 
@@ -33,17 +37,22 @@ def run(args: argparse.Namespace) -> int:
     from gaitpose.cli import UsageError
     from gaitpose.engine.checkpoint import CheckpointError
     from gaitpose.engine.config import ConfigError
-    from gaitpose.engine.experiment import run_experiment
+    from gaitpose.engine.experiment import CellsFailed, run_experiment
     from gaitpose.engine.trainer import TrainingDiverged
 
     out = Path(args.output) if args.output else Path("runs/experiments") / Path(args.config).stem
+    status = 0
     try:
-        run_experiment(args.config, out, overrides=args.overrides, jobs=args.jobs)
+        run_experiment(args.config, out, overrides=args.overrides, jobs=args.jobs,
+                       report_only=args.report_only)
     except ConfigError as exc:
         raise UsageError(str(exc)) from None
     except (TrainingDiverged, CheckpointError) as exc:
         print(f"gaitpose experiment: {exc}", file=sys.stderr)
         return 1
+    except CellsFailed as exc:
+        print(f"gaitpose experiment: {exc}", file=sys.stderr)
+        status = 1
     print((out / "results.md").read_text())
     print(f"results in {out}")
-    return 0
+    return status

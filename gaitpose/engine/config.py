@@ -72,7 +72,9 @@ DEFAULTS: dict[str, Any] = {
         "enable_float16": True,  # mixed precision; CUDA only
         "clip_grad_norm": None,
         "device": "auto",  # auto | cpu | cuda | cuda:N
-        "num_threads": None,  # CPU: torch intra-op threads (None: torch's default)
+        "num_threads": None,  # torch intra-op CPU threads (None: torch's default); also set
+        # with a GPU when several cells share the machine's cores
+        "cudnn_benchmark": True,  # CUDA: let cuDNN pick the fastest convolution per shape
         "progress": True,
         "deterministic": False,
         "keep_checkpoints": 1,  # iteration checkpoints kept besides latest.pt
@@ -125,6 +127,7 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "trainer_cfg.clip_grad_norm": (int, float),
     "trainer_cfg.device": (str,),
     "trainer_cfg.num_threads": (int,),
+    "trainer_cfg.cudnn_benchmark": (bool,),
     "trainer_cfg.find_unused_parameters": (bool,),
     "trainer_cfg.precise_bn_batches": (int,),
     "trainer_cfg.sampler.batch_size": (list, tuple),

@@ -38,6 +38,7 @@ from typing import Any
 
 import numpy as np
 
+from gaitpose import LABELS
 from gaitpose.engine import builders
 from gaitpose.engine.config import (
     DEFAULTS,
@@ -179,6 +180,7 @@ def run_experiment(
     overrides: Iterable[str] | Mapping[str, Any] = (),
     progress: bool = True,
     jobs: int | None = None,
+    report_only: bool = False,
 ):
     """Train and evaluate every cell of an experiment grid; return the results DataFrame.
 
@@ -188,23 +190,33 @@ def run_experiment(
         overrides: ``key=value`` overrides applied to the base config of every cell.
         jobs: cells run at once in separate processes (default ``experiment.jobs``, else 1).
             On CPU, two single-threaded processes use 2 cores better than one 2-thread one.
+        report_only: train nothing; tabulate the cells already finished in ``out_dir`` (the
+            others are listed as missing in ``results.md``).
 
     Returns:
         pandas DataFrame, one row per (setting, seed, evaluation): ``setting``, ``modality``,
         ``fusion``, ``seed``, ``evaluated_with``, metrics (see :func:`flat_metrics`),
-        ``train_seconds``, ``run_dir``.
+        ``train_seconds``, ``run_dir``; plus, when the grid has a silhouette-only and a
+        skeleton-only setting, a diagnostic ``late-average(...)`` row per seed (their class
+        probabilities averaged; see :func:`late_average_rows`).
+
+    Raises:
+        CellsFailed: after writing the tables of the other cells, when some cells raised (each
+            is also reported on stderr as it fails; the grid goes on).
     """
     import pandas as pd
-    from tqdm.auto import tqdm
 
     cfg = load_config(config, overrides)
     settings, seeds = _settings(cfg)
     jobs = int(jobs or cfg["experiment"].get("jobs") or 1)
     out = Path(out_dir)
+    if report_only and not out.is_dir():
+        raise ConfigError(f"{out}: no such experiment folder")
     out.mkdir(parents=True, exist_ok=True)
     (out / "confusion").mkdir(exist_ok=True)
-    atomic_write_text(out / "experiment.yaml", dump_config(cfg))
-    builders.ensure_dataset(cfg)  # one cohort for every cell (made once when synthetic)
+    if not report_only:
+        atomic_write_text(out / "experiment.yaml", dump_config(cfg))
+        builders.ensure_dataset(cfg)  # one cohort for every cell (made once when synthetic)
 
     t_start = time.perf_counter()
     cells = [(s, seed) for s in settings for seed in (s.get("seeds") or seeds)]
@@ -213,35 +225,27 @@ def run_experiment(
         ccfg = cell_config(cfg, setting, seed)
         if jobs > 1:
             ccfg["trainer_cfg"]["progress"] = False
-        plan.append((setting, seed, ccfg, out / "runs" / f"{setting['name']}-s{seed}"))
-    bar = tqdm(total=len(plan), desc="experiment", unit="run", disable=not progress, dynamic_ncols=True)
-    timings: dict[int, dict] = {}
-    if jobs > 1:
-        import multiprocessing as mp
-        from concurrent.futures import ProcessPoolExecutor, as_completed
-
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("spawn")) as pool:
-            futures = {
-                pool.submit(_run_cell, ccfg, dict(setting), str(run_dir)): i
-                for i, (setting, seed, ccfg, run_dir) in enumerate(plan)
-            }
-            for fut in as_completed(futures):
-                i = futures[fut]
-                timings[i] = fut.result()
-                bar.set_postfix_str(f"{plan[i][0]['name']} seed {plan[i][1]} done")
-                bar.update(1)
+        run_dir = out / "runs" / f"{setting['name']}-s{seed}"
+        _check_same_config(ccfg, run_dir)  # before anything runs: a user error, not a cell failure
+        plan.append((setting, seed, ccfg, run_dir))
+    failed: dict[int, str] = {}
+    if not report_only:
+        timings, failed = _run_plan(plan, jobs, progress)
     else:
-        for i, (setting, seed, ccfg, run_dir) in enumerate(plan):
-            bar.set_postfix_str(f"{setting['name']} seed {seed}")
-            timings[i] = _run_cell(ccfg, dict(setting), str(run_dir))
-            bar.update(1)
-    bar.close()
+        timings = {
+            i: json.loads((p[3] / "timing.json").read_text()) if (p[3] / "timing.json").is_file() else {}
+            for i, p in enumerate(plan)
+        }
 
     rows: list[dict[str, Any]] = []
+    missing: list[str] = []
     for i, (setting, seed, _, run_dir) in enumerate(plan):
         name = str(setting["name"])
         for tag, _ in _evaluations(setting):
             mfile = run_dir / f"metrics_{tag}.json"
+            if not mfile.is_file():
+                missing.append(f"{name}-s{seed} ({tag})")
+                continue
             report = json.loads(mfile.read_text())
             png = Path(f"{mfile.with_suffix('')}.confusion.png")
             if png.is_file():
@@ -254,16 +258,123 @@ def run_experiment(
                     "seed": seed,
                     "evaluated_with": tag,
                     **flat_metrics(report),
-                    "train_seconds": timings[i].get("train_seconds"),
+                    "train_seconds": timings.get(i, {}).get("train_seconds"),
                     "run_dir": str(run_dir),
                 }
             )
+    rows += late_average_rows(plan, cfg)
+    if not rows:
+        raise ConfigError(f"{out}: no finished cell to report")
     df = pd.DataFrame(rows)
     atomic_write_text(out / "results.csv", df.to_csv(index=False))
-    wall = time.perf_counter() - t_start
-    atomic_write_text(out / "results.md", results_markdown(df, cfg, wall_seconds=wall, jobs=jobs))
+    wall = None if report_only else time.perf_counter() - t_start
+    atomic_write_text(
+        out / "results.md",
+        results_markdown(df, cfg, wall_seconds=wall, jobs=jobs, missing=missing, failed=failed),
+    )
     plot_macro_f1(df, out / "results_macro_f1.png")
+    if failed:
+        raise CellsFailed(failed)
     return df
+
+
+class CellsFailed(RuntimeError):
+    """Some cells of a grid raised; the others were trained, evaluated and reported."""
+
+    def __init__(self, failed: Mapping[int, str]):
+        self.failed = dict(failed)
+        super().__init__(f"{len(failed)} cell(s) failed: " + "; ".join(failed.values()))
+
+
+def _run_plan(plan: list, jobs: int, progress: bool) -> tuple[dict[int, dict], dict[int, str]]:
+    """Run every cell (``jobs`` at once); a cell that raises is reported and the rest go on."""
+    import sys
+
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=len(plan), desc="experiment", unit="run", disable=not progress, dynamic_ncols=True)
+    timings: dict[int, dict] = {}
+    failed: dict[int, str] = {}
+
+    def _done(i: int, fn) -> None:
+        label = f"{plan[i][0]['name']} seed {plan[i][1]}"
+        try:
+            timings[i] = fn()
+            bar.set_postfix_str(f"{label} done")
+        except Exception as exc:  # noqa: BLE001 - one bad cell must not stop the grid
+            failed[i] = f"{plan[i][3].name}: {type(exc).__name__}: {exc}"
+            print(f"gaitpose experiment: {failed[i]}", file=sys.stderr)
+        bar.update(1)
+
+    if jobs > 1:
+        import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("spawn")) as pool:
+            futures = {
+                pool.submit(_run_cell, ccfg, dict(setting), str(run_dir)): i
+                for i, (setting, seed, ccfg, run_dir) in enumerate(plan)
+            }
+            for fut in as_completed(futures):
+                _done(futures[fut], fut.result)
+    else:
+        for i, (setting, seed, ccfg, run_dir) in enumerate(plan):
+            bar.set_postfix_str(f"{setting['name']} seed {seed}")
+            _done(i, lambda c=ccfg, s=setting, r=run_dir: _run_cell(c, dict(s), str(r)))
+    bar.close()
+    return timings, failed
+
+
+def _read_predictions(path: Path):
+    import pandas as pd
+
+    return pd.read_csv(path, dtype={"id": str}) if path.is_file() else None
+
+
+def late_average_rows(plan: list, cfg: Mapping) -> list[dict[str, Any]]:
+    """A diagnostic row per seed: the separately trained silhouette-only and skeleton-only models'
+    class probabilities averaged (no training). If this beats the better single model, the two
+    modalities carry complementary information that a fused model could use; if it does not,
+    a fused model has little to gain on this data."""
+    from gaitpose.engine.metrics import classification_report
+
+    by_modality: dict[str, dict[int, Path]] = {}
+    names: dict[str, str] = {}
+    for setting, seed, _, run_dir in plan:
+        mod = str(setting.get("modality", ""))
+        if mod in ("silhouette", "skeleton") and mod not in names:
+            names[mod] = str(setting["name"])
+        if mod in names and names[mod] == setting["name"]:
+            by_modality.setdefault(mod, {})[seed] = run_dir / "metrics_all.predictions.csv"
+    if len(names) < 2:
+        return []
+    labels = list(LABELS)  # the predictions files' column order
+    rows = []
+    for seed in sorted(set(by_modality["silhouette"]) & set(by_modality["skeleton"])):
+        a = _read_predictions(by_modality["silhouette"][seed])
+        b = _read_predictions(by_modality["skeleton"][seed])
+        if a is None or b is None:
+            continue
+        if len(a) != len(b) or list(a["id"]) != list(b["id"]) or list(a["true"]) != list(b["true"]):
+            continue  # not the same test sequences in the same order: nothing to average
+        cols = [f"p_{c}" for c in labels]
+        probs = (a[cols].to_numpy(float) + b[cols].to_numpy(float)) / 2
+        y = np.array([labels.index(t) for t in a["true"]])
+        report = classification_report(y, np.log(np.clip(probs, 1e-12, None)), labels=labels,
+                                       bootstrap=int(cfg["evaluator_cfg"].get("bootstrap", 0) or 0))
+        rows.append(
+            {
+                "setting": f"late-average({names['silhouette']}, {names['skeleton']})",
+                "modality": "ensemble",
+                "fusion": "probability average",
+                "seed": seed,
+                "evaluated_with": "all",
+                **flat_metrics(report),
+                "train_seconds": None,
+                "run_dir": "",
+            }
+        )
+    return rows
 
 
 def summarise(df):
@@ -311,7 +422,29 @@ def fusion_comparison(df) -> dict[str, Any] | None:
     }
 
 
-def results_markdown(df, cfg: Mapping, wall_seconds: float | None = None, jobs: int = 1) -> str:
+def _paired_delta(full, a_name: str, b_name: str) -> dict[str, Any]:
+    a = full[full["setting"] == a_name].set_index("seed")["macro_f1"]
+    b = full[full["setting"] == b_name].set_index("seed")["macro_f1"]
+    common = a.index.intersection(b.index)
+    diffs = (a[common] - b[common]).to_numpy(dtype=float)
+    return {
+        "a_mean": float(a.mean()),
+        "b_mean": float(b.mean()),
+        "delta_mean": float(diffs.mean()) if len(diffs) else float("nan"),
+        "delta_std": float(diffs.std(ddof=1)) if len(diffs) > 1 else 0.0,
+        "seeds_a_better": int((diffs > 0).sum()),
+        "seeds": int(len(diffs)),
+    }
+
+
+def results_markdown(
+    df,
+    cfg: Mapping,
+    wall_seconds: float | None = None,
+    jobs: int = 1,
+    missing: Iterable[str] = (),
+    failed: Mapping[int, str] | None = None,
+) -> str:
     """The ``results.md`` text: setup, mean ± std table, fusion comparison."""
     import pandas as pd
 
@@ -342,11 +475,18 @@ def results_markdown(df, cfg: Mapping, wall_seconds: float | None = None, jobs: 
         f"`{cfg['data_cfg']['dataset_partition'] or 'ROOT/partition.json'}`, test sequences: {n_test}",
         f"- label order: {', '.join(builders.label_order(cfg))}; chance level for 3 balanced "
         "classes: accuracy and macro-F1 ≈ 0.333",
-        "- mean ± sample std over seeds; `without_X` = the fused model evaluated with stream X removed",
+        "- mean ± sample std over seeds; `without_X` = the fused model evaluated with stream X removed;"
+        " `late-average(...)` = the separately trained single-modality models' class probabilities"
+        " averaged (a diagnostic, no training)",
         "",
         markdown_table(table),
         "",
     ]
+    missing = list(missing)
+    if missing:
+        lines += [f"**Not finished (not in the table): {', '.join(missing)}.**", ""]
+    if failed:
+        lines += ["**Failed cells:**", "", *[f"- {msg}" for msg in failed.values()], ""]
     cmp_ = fusion_comparison(df)
     if cmp_:
         verdict = "beats" if cmp_["delta_mean"] > 0 else "does not beat"
@@ -359,6 +499,18 @@ def results_markdown(df, cfg: Mapping, wall_seconds: float | None = None, jobs: 
             f"{cmp_['seeds_fused_better']} of {cmp_['seeds']} seeds.",
             "",
         ]
+        full = df[df["evaluated_with"] == "all"]
+        late = full[full["modality"] == "ensemble"]["setting"].unique()
+        if len(late):
+            d = _paired_delta(full, late[0], cmp_["best_single"])
+            verdict = "beats" if d["delta_mean"] > 0 else "does not beat"
+            lines += [
+                f"Averaging the separately trained single-modality models' probabilities "
+                f"({d['a_mean']:.3f}) {verdict} `{cmp_['best_single']}`: "
+                f"{d['delta_mean']:+.3f} ± {d['delta_std']:.3f}, better on {d['seeds_a_better']} "
+                f"of {d['seeds']} seeds (whether the modalities are complementary on this data).",
+                "",
+            ]
     return "\n".join(line for line in lines if line is not None) + "\n"
 
 

@@ -59,9 +59,10 @@ def seed_everything(seed: int) -> None:
 
 
 def set_cpu_threads(n: int | None, device: torch.device) -> None:
-    """Limit torch's intra-op threads on CPU (on a shared machine, 1 thread per process avoids
-    the OpenMP oversubscription that makes 2-thread steps many times slower)."""
-    if n and device.type == "cpu":
+    """Limit torch's intra-op CPU threads (on a shared machine, 1 thread per process avoids
+    the OpenMP oversubscription that makes 2-thread steps many times slower; with a GPU, the
+    cells of an experiment run at once share the cores the same way)."""
+    if n:
         torch.set_num_threads(int(n))
 
 
@@ -196,6 +197,8 @@ def _train(cfg: dict, run_dir: Path, info: gdist.DistInfo, device: torch.device)
     set_cpu_threads(tr.get("num_threads"), device)
     if tr["deterministic"]:
         torch.use_deterministic_algorithms(True, warn_only=True)
+    elif device.type == "cuda" and tr.get("cudnn_benchmark", True):
+        torch.backends.cudnn.benchmark = True  # training clips have one fixed shape
 
     resume_path = find_resume(run_dir)
     state = load_checkpoint(resume_path) if resume_path else None

@@ -22,9 +22,10 @@ def test_grid_runs_summarises_and_resumes(fake_config, tmp_path):
     }
     out = tmp_path / "exp"
     df = run_experiment(fake_config, out, progress=False, jobs=2)  # 2 cells at a time
-    assert len(df) == 2 * (1 + 1 + 3)
+    assert len(df) == 2 * (1 + 1 + 3 + 1)  # + the late-average diagnostic per seed
     assert set(df["evaluated_with"]) == {"all", "without_sils", "without_pose"}
-    assert df.groupby("setting").size().to_dict() == {"fused": 6, "sil": 2, "skel": 2}
+    assert df.groupby("setting").size().to_dict() == {
+        "fused": 6, "sil": 2, "skel": 2, "late-average(sil, skel)": 2}
     on_disk = pd.read_csv(out / "results.csv")
     assert on_disk["macro_f1"].to_numpy() == pytest.approx(df["macro_f1"].to_numpy())
     md = (out / "results.md").read_text()
@@ -32,6 +33,7 @@ def test_grid_runs_summarises_and_resumes(fake_config, tmp_path):
     assert "Fusion vs the better single modality" in md
     assert (out / "results_macro_f1.png").read_bytes()[:4] == b"\x89PNG"
     assert len(list((out / "confusion").glob("*.png"))) == 10
+    assert "Averaging the separately trained single-modality models" in md
     cmp_ = fusion_comparison(df)
     assert cmp_["best_fused"] == "fused" and cmp_["seeds"] == 2
 
@@ -52,3 +54,78 @@ def test_changed_config_is_not_mixed_with_old_cells(fake_config, tmp_path):
     fake_config["optimizer_cfg"]["lr"] = 0.5
     with pytest.raises(ConfigError, match="different config"):
         run_experiment(fake_config, tmp_path / "exp", progress=False)
+
+
+def _late_average_by_hand(out, seed):
+    import numpy as np
+
+    a = pd.read_csv(out / "runs" / f"sil-s{seed}" / "metrics_all.predictions.csv", dtype={"id": str})
+    b = pd.read_csv(out / "runs" / f"skel-s{seed}" / "metrics_all.predictions.csv", dtype={"id": str})
+    cols = ["p_negative", "p_neutral", "p_positive"]
+    pred = ((a[cols].to_numpy() + b[cols].to_numpy()) / 2).argmax(1)
+    true = a["true"].map({"negative": 0, "neutral": 1, "positive": 2}).to_numpy()
+    return float(np.mean(pred == true))
+
+
+def _two_modality_grid(cfg, seeds=(0, 1), extra=()):
+    cfg["trainer_cfg"].update(total_iter=2, save_iter=2)
+    cfg["experiment"] = {
+        "seeds": list(seeds),
+        "settings": [
+            {"name": "sil", "modality": "silhouette", "set": {"model_cfg.streams": ["sils"]}},
+            {"name": "skel", "modality": "skeleton", "set": {"model_cfg.streams": ["pose"]}},
+            *extra,
+        ],
+    }
+    return cfg
+
+
+def test_late_average_row_averages_the_single_models_probabilities(fake_config, tmp_path):
+    out = tmp_path / "exp"
+    df = run_experiment(_two_modality_grid(fake_config), out, progress=False)
+    late = df[df["modality"] == "ensemble"].set_index("seed")
+    assert sorted(late.index) == [0, 1]
+    for seed in (0, 1):
+        assert late.loc[seed, "accuracy"] == pytest.approx(_late_average_by_hand(out, seed))
+    # the diagnostic is not a fused model: no fusion comparison without a fused setting
+    assert fusion_comparison(df) is None
+
+
+def test_report_only_trains_nothing_and_lists_missing_cells(fake_config, tmp_path):
+    out = tmp_path / "exp"
+    cfg = _two_modality_grid(fake_config)
+    run_experiment(cfg, out, progress=False)
+    ckpt = out / "runs" / "sil-s0" / "checkpoints" / "latest.pt"
+    before = ckpt.stat().st_mtime_ns
+    for f in (out / "runs" / "skel-s1").glob("metrics_all*"):
+        f.unlink()  # as if that cell had not finished
+    df = run_experiment(cfg, out, progress=False, report_only=True)
+    assert ckpt.stat().st_mtime_ns == before
+    assert not (out / "runs" / "skel-s1" / "metrics_all.json").exists()  # not evaluated either
+    assert len(df) == 3 + 1  # sil s0, s1, skel s0, late-average s0 only
+    md = (out / "results.md").read_text()
+    assert "Not finished (not in the table): skel-s1 (all)" in md
+
+
+def test_report_only_needs_an_existing_folder(fake_config, tmp_path):
+    from gaitpose.engine.config import ConfigError
+
+    with pytest.raises(ConfigError, match="no such experiment folder"):
+        run_experiment(_two_modality_grid(fake_config), tmp_path / "nope", report_only=True)
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_failing_cell_does_not_stop_the_grid(fake_config, tmp_path, capsys, jobs):
+    from gaitpose.engine.experiment import CellsFailed
+
+    bad = {"name": "bad", "modality": "fused", "set": {"model_cfg.crash_after": 0}}
+    out = tmp_path / "exp"
+    with pytest.raises(CellsFailed, match="bad-s0: RuntimeError: simulated crash") as info:
+        run_experiment(_two_modality_grid(fake_config, seeds=[0], extra=[bad]), out,
+                       progress=False, jobs=jobs)
+    assert len(info.value.failed) == 1
+    assert "gaitpose experiment: bad-s0: RuntimeError: simulated crash" in capsys.readouterr().err
+    df = pd.read_csv(out / "results.csv")
+    assert set(df["setting"]) == {"sil", "skel", "late-average(sil, skel)"}
+    md = (out / "results.md").read_text()
+    assert "**Failed cells:**" in md and "bad-s0 (all)" in md
