@@ -21,7 +21,9 @@
 # Environment: PYTHON (python3), RUN (runs/gpu_session), JOBS (6 cells at a time), GRID_SETS
 # (extra space-separated KEY=VALUE overrides for the grid), ALLOW_CPU=1 + DEVICE=cpu to rehearse
 # the script on a machine without a GPU (tiny GRID_SETS advised), REF_BENCH_ARGS / PROBE_ARGS
-# (benchmark arguments; defaults "--steps 20 --warmup 5" / "--steps 30 --warmup 5").
+# (benchmark arguments; defaults "--steps 20 --warmup 5" / "--steps 30 --warmup 5"), SKIP_BENCH=1
+# (no benchmark and no probe: the grid runs at the config's length, stopped at the budget's
+# end), ONLY (comma-separated settings to run), GRID (grid folder name under RUN; "grid").
 set -uo pipefail
 cd "$(dirname "$0")/.."
 OUTDIR=${1:?usage: gpu_session.sh OUTDIR [BUDGET_SECONDS]}
@@ -50,16 +52,21 @@ if [[ "$DEVICE" == cuda ]] && ! "$PY" -c "import torch,sys; sys.exit(not torch.c
     [[ "${ALLOW_CPU:-0}" == 1 ]] || exit 2
 fi
 
+GRID=${GRID:-grid}
+CFG=experiments/synthetic_cross_modal.yaml
+ONLY_ARGS=()
+[[ -n "${ONLY:-}" ]] && ONLY_ARGS=(--only "$ONLY")
+if [[ "${SKIP_BENCH:-0}" != 1 ]]; then
 log "2. model benchmark, reference sizes"
 timeout 120 "$PY" experiments/benchmarks/model_speed.py --device "$DEVICE" --amp bf16 ${REF_BENCH_ARGS:---steps 20 --warmup 5} \
     --json "$OUTDIR/model_speed_gpu.json" --png "$OUTDIR/model_speed_gpu.png" \
     2>&1 | tee -a "$OUTDIR/session.log"
 
 log "3. probe at the grid's sizes"
-CFG=experiments/synthetic_cross_modal.yaml
 timeout 90 "$PY" experiments/benchmarks/model_speed.py --device "$DEVICE" --amp fp16 \
     ${PROBE_ARGS:---steps 30 --warmup 5} --p 8 --k 4 --frames 30 --channels 32,64,128,256 --pose-channels 32,64,128 \
     --layout mediapipe33 --skip-graph-bench --json "$RUN/probe.json" 2>&1 | tee -a "$OUTDIR/session.log"
+fi
 SETS=(--set data.num_workers=2 --set data.synth.workers=16 --set trainer.num_threads=1)
 for kv in ${GRID_SETS:-}; do SETS+=(--set "$kv"); done
 PLAN=$("$PY" - "$CFG" "$RUN/probe.json" "$(left)" "$JOBS" "${GRID_SETS:-}" 2>>"$OUTDIR/session.log" <<'PY'
@@ -98,17 +105,17 @@ fi
 
 log "4. synthetic full grid (${JOBS} cells at a time, $(left) s left)"
 timeout --signal=INT --kill-after=20 "$(( $(left) - 25 ))" \
-    "$PY" -m gaitpose experiment "$CFG" -o "$RUN/grid" -j "$JOBS" "${SETS[@]}" \
+    "$PY" -m gaitpose experiment "$CFG" -o "$RUN/$GRID" -j "$JOBS" "${SETS[@]}" "${ONLY_ARGS[@]}" \
     2>&1 | tr "\r" "\n" | tee -a "$OUTDIR/session.log"
 log "grid exit status ${PIPESTATUS[0]}"
-"$PY" -m gaitpose experiment "$CFG" -o "$RUN/grid" "${SETS[@]}" --report-only \
+"$PY" -m gaitpose experiment "$CFG" -o "$RUN/$GRID" "${SETS[@]}" "${ONLY_ARGS[@]}" --report-only \
     > "$RUN/report.txt" 2>&1 || log "report-only failed: $(tail -1 "$RUN/report.txt")"
 
 log "5. packing"
 for f in results.md results.csv results_macro_f1.png; do
-    [[ -f "$RUN/grid/$f" ]] && cp "$RUN/grid/$f" "$OUTDIR/$f"
+    [[ -f "$RUN/$GRID/$f" ]] && cp "$RUN/$GRID/$f" "$OUTDIR/$f"
 done
 cp "$RUN/probe.json" "$OUTDIR/" 2>/dev/null
-(cd "$RUN" && tar czf - --exclude=checkpoints --exclude='*.pt' grid/runs grid/confusion \
-    grid/experiment.yaml 2>/dev/null) > "$OUTDIR/grid_small_files.tar.gz"
+(cd "$RUN" && tar czf - --exclude=checkpoints --exclude='*.pt' "$GRID/runs" "$GRID/confusion" \
+    "$GRID/experiment.yaml" 2>/dev/null) > "$OUTDIR/grid_small_files.tar.gz"
 log "done"

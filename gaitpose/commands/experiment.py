@@ -27,6 +27,8 @@ def add_parser(subparsers, name: str, help_: str) -> argparse.ArgumentParser:
                    help="override a base-config value for every cell")
     p.add_argument("-j", "--jobs", type=int, default=None, metavar="N",
                    help="cells trained at once in separate processes (default: experiment.jobs or 1)")
+    p.add_argument("--only", metavar="NAME[,NAME...]",
+                   help="run only these settings of the grid (comma-separated names)")
     p.add_argument("--report-only", action="store_true",
                    help="train nothing; rebuild results.* from the finished cells in DIR")
     p.set_defaults(func=run)
@@ -44,7 +46,8 @@ def run(args: argparse.Namespace) -> int:
     status = 0
     try:
         run_experiment(args.config, out, overrides=args.overrides, jobs=args.jobs,
-                       report_only=args.report_only)
+                       report_only=args.report_only,
+                       only=[x for x in (args.only or "").split(",") if x] or None)
     except ConfigError as exc:
         raise UsageError(str(exc)) from None
     except (TrainingDiverged, CheckpointError) as exc:

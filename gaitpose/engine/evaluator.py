@@ -80,8 +80,11 @@ def predict(
     from tqdm.auto import tqdm
 
     drop = set(drop)
+    from gaitpose.engine.trainer import worker_context
+
     loader = DataLoader(dataset, batch_size=batch_size, shuffle=False, collate_fn=collate_fn,
-                        num_workers=num_workers)
+                        num_workers=num_workers,
+                        multiprocessing_context=worker_context(device, num_workers))
     model.eval()
     logits, labels, ids = [], [], []
     for batch in tqdm(loader, desc="evaluate", unit="seq", disable=not progress, dynamic_ncols=True):

@@ -181,6 +181,7 @@ def run_experiment(
     progress: bool = True,
     jobs: int | None = None,
     report_only: bool = False,
+    only: Iterable[str] | None = None,
 ):
     """Train and evaluate every cell of an experiment grid; return the results DataFrame.
 
@@ -192,6 +193,7 @@ def run_experiment(
             On CPU, two single-threaded processes use 2 cores better than one 2-thread one.
         report_only: train nothing; tabulate the cells already finished in ``out_dir`` (the
             others are listed as missing in ``results.md``).
+        only: names of the settings to run (default: all of them).
 
     Returns:
         pandas DataFrame, one row per (setting, seed, evaluation): ``setting``, ``modality``,
@@ -208,6 +210,13 @@ def run_experiment(
 
     cfg = load_config(config, overrides)
     settings, seeds = _settings(cfg)
+    if only:
+        wanted = [str(x) for x in only]
+        names = [str(st["name"]) for st in settings]
+        unknown = [w for w in wanted if w not in names]
+        if unknown:
+            raise ConfigError(f"no setting named {unknown[0]!r} (settings: {', '.join(names)})")
+        settings = [st for st in settings if st["name"] in wanted]
     jobs = int(jobs or cfg["experiment"].get("jobs") or 1)
     out = Path(out_dir)
     if report_only and not out.is_dir():

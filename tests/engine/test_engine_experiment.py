@@ -129,3 +129,14 @@ def test_a_failing_cell_does_not_stop_the_grid(fake_config, tmp_path, capsys, jo
     assert set(df["setting"]) == {"sil", "skel", "late-average(sil, skel)"}
     md = (out / "results.md").read_text()
     assert "**Failed cells:**" in md and "bad-s0 (all)" in md
+
+
+def test_only_runs_the_named_settings(fake_config, tmp_path):
+    from gaitpose.engine.config import ConfigError
+
+    cfg = _two_modality_grid(fake_config, seeds=[0])
+    df = run_experiment(cfg, tmp_path / "exp", progress=False, only=["skel"])
+    assert set(df["setting"]) == {"skel"}
+    assert not (tmp_path / "exp" / "runs" / "sil-s0").exists()
+    with pytest.raises(ConfigError, match="no setting named 'fused'.*settings: sil, skel"):
+        run_experiment(cfg, tmp_path / "exp", progress=False, only=["fused"])

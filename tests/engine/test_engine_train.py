@@ -157,3 +157,30 @@ def test_precise_bn_after_last_iteration(fake_config, tmp_path):
     sd = model.state_dict()
     for k in ("bn.running_mean", "bn.running_var"):
         assert torch.allclose(sd[k], a[k], atol=1e-6), k
+
+
+def test_cuda_loaders_use_a_fork_server_and_give_the_same_batches(tmp_path):
+    """With a GPU the DataLoader workers come from a fork server (workers forked after CUDA
+    initialisation aborted at shutdown on the H200); the batches must not change."""
+    import itertools
+
+    import engine_fakes
+    from torch.utils.data import DataLoader
+
+    from gaitpose.engine.trainer import SeededItems, worker_context
+
+    assert worker_context(torch.device("cpu"), 2) is None
+    assert worker_context(torch.device("cuda"), 0) is None
+    ctx = worker_context(torch.device("cuda"), 2)
+    assert ctx.get_start_method() == "forkserver"
+
+    ds = engine_fakes.GaitDataset(tmp_path, split="train", frames=8)
+    batches = [[(7, i), (8, (i + 1) % len(ds))] for i in range(4)]
+
+    def first(context):
+        loader = DataLoader(SeededItems(ds), batch_sampler=batches, collate_fn=engine_fakes.collate_clips,
+                            num_workers=2, multiprocessing_context=context)
+        return [b["sils"] for b in itertools.islice(loader, 4)]
+
+    for a, b in zip(first(None), first(ctx)):
+        assert torch.equal(a, b)
