@@ -59,6 +59,15 @@ def _load_weights(model: torch.nn.Module, state: dict, path: Path, cfg: Mapping)
     raise CheckpointError(f"{path}: neither a gaitpose nor an OpenGait checkpoint (no 'model' entry)")
 
 
+def logit_scale(cfg: Mapping) -> float:
+    """The factor the training loss applies to the model's logits before its softmax
+    (``loss_cfg``'s loss ``scale`` attribute; 1 for a loss without one)."""
+    try:
+        return float(getattr(builders.build_loss(cfg), "scale", 1.0))
+    except Exception:  # noqa: BLE001 - an unbuildable loss (e.g. OpenGait-only kwargs): unscaled
+        return 1.0
+
+
 @torch.no_grad()
 def predict(
     model: torch.nn.Module,
@@ -159,6 +168,11 @@ def evaluate(
     if sorted(ckpt_labels) != sorted(LABELS):
         raise CheckpointError(f"{path}: label order {ckpt_labels} is not a permutation of {list(LABELS)}")
     logits = pred["logits"][:, [ckpt_labels.index(name) for name in LABELS]]
+    # probabilities as the model was trained to give them: the loss scales the (cosine) logits
+    # before its softmax (ScoNet-MT: 16), so softmax(scale * logits), not softmax(logits)
+    # (near-uniform: a positive walk would read p_positive ≈ 0.35)
+    scale = logit_scale(cfg)
+    logits = logits * scale
     report = classification_report(pred["labels"], logits, labels=LABELS,
                                    bootstrap=int(ev["bootstrap"]), seed=0)
     d = cfg["data_cfg"]
@@ -172,6 +186,7 @@ def evaluate(
         dropped_modalities=list(drop),
         label_order=list(LABELS),
         checkpoint_label_order=ckpt_labels,
+        logit_scale=scale,
         model=str(cfg["model_cfg"]["model"]),
     )
     if out is not None:

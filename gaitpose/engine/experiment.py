@@ -532,7 +532,7 @@ def plot_macro_f1(df, path: str | os.PathLike) -> Path:
 
     summ = summarise(df)
     labels = [
-        s if e == "all" else f"{s}\n({e.replace('_', ' ')})"
+        (s if e == "all" else f"{s}\n({e.replace('_', ' ')})").replace("(", "\n(", 1 if e == "all" else 0)
         for s, e in zip(summ["setting"], summ["evaluated_with"])
     ]
     fig, ax = plt.subplots(figsize=(max(4.0, 1.1 * len(labels)), 3.6), dpi=120)
@@ -542,6 +542,6 @@ def plot_macro_f1(df, path: str | os.PathLike) -> Path:
     ax.set_xticks(range(len(labels)), labels, fontsize=7)
     ax.set_ylabel("macro-F1 (mean ± std over seeds)")
     ax.set_ylim(0, 1)
-    ax.legend(fontsize=7, loc="lower right")
+    ax.legend(fontsize=7, loc="upper right")
     fig.tight_layout()
     return save_figure(fig, path)

@@ -184,3 +184,26 @@ def test_cuda_loaders_use_a_fork_server_and_give_the_same_batches(tmp_path):
 
     for a, b in zip(first(None), first(ctx)):
         assert torch.equal(a, b)
+
+
+def test_probabilities_use_the_losss_logit_scale(fake_config, tmp_path):
+    """Reported probabilities are softmax(scale * logits), as the loss trained them (ScoNet-MT's
+    cosine logits unscaled gave near-uniform probabilities)."""
+    import numpy as np
+    import pandas as pd
+
+    fake_config["trainer_cfg"]["total_iter"] = 2
+    ckpt = train(fake_config, tmp_path / "run")
+    cols = ["p_negative", "p_neutral", "p_positive"]
+    probs = {}
+    for s in (1.0, 16.0):
+        cfg = copy.deepcopy(fake_config)
+        cfg["loss_cfg"]["scale"] = s
+        rep = evaluate(cfg, ckpt, out=tmp_path / f"s{s:g}.json", progress=False)
+        assert rep["logit_scale"] == s
+        probs[s] = pd.read_csv(tmp_path / f"s{s:g}.predictions.csv")[cols].to_numpy()
+    z = np.log(probs[1.0])  # logits up to a per-row constant
+    expect = np.exp(16 * (z - z.max(1, keepdims=True)))
+    expect /= expect.sum(1, keepdims=True)
+    assert probs[16.0] == pytest.approx(expect, abs=1e-3)
+    assert probs[16.0].max(1).mean() > probs[1.0].max(1).mean()
