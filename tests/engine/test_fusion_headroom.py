@@ -38,9 +38,9 @@ def test_cue_ceilings_find_the_cue_that_decides_the_class(fh, tmp_path):
     assert res["posture"] < 0.6 and res["skeleton-visible: posture + gait"] < 0.6
 
 
-def _preds(path: Path, y, p):
+def _preds(path: Path, y, p, ids=None):
     path.parent.mkdir(parents=True, exist_ok=True)
-    pd.DataFrame({"id": [f"{i:03d}" for i in range(len(y))], "true": [LABELS[c] for c in y],
+    pd.DataFrame({"id": ids if ids is not None else [f"{i:03d}" for i in range(len(y))], "true": [LABELS[c] for c in y],
                   "pred": [LABELS[c] for c in p.argmax(1)],
                   **{f"p_{c}": p[:, i] for i, c in enumerate(LABELS)}}).to_csv(path, index=False)
 
@@ -60,3 +60,26 @@ def test_complementary_models_gain_from_late_fusion(fh, tmp_path):
     # the confident skeleton wins where it is right, the silhouettes elsewhere: all right at w=0.5
     assert r["f1_avg"] == pytest.approx(1.0) and r["f1_best"] == pytest.approx(1.0)
     assert r["f1_sil"] < 0.8
+
+
+def test_feature_model_uses_unsigned_features_and_fuses(fh, tmp_path):
+    rng = np.random.default_rng(1)
+    n = 180
+    y = np.arange(n) % 3
+    ids = [f"{i:03d}" for i in range(n)]
+    side = rng.choice([-1, 1], size=n)
+    pd.DataFrame({
+        "id": ids, "class": [LABELS[c] for c in y], "view": "front", "source": "x",
+        "shoulder_tilt_median": side * (y + 0.2 * rng.normal(size=n)),  # signed: dropped
+        "shoulder_tilt_abs_median": y + 0.2 * rng.normal(size=n),  # the informative one
+        "cadence_mean": rng.normal(size=n), "knee_rom_si": np.nan, "qc_frames": 120,
+    }).to_csv(tmp_path / "f.csv", index=False)
+    (tmp_path / "partition.json").write_text(json.dumps({"TRAIN_SET": ids[:120], "TEST_SET": ids[120:]}))
+    te = np.arange(120, n)
+    _preds(tmp_path / "exp" / "runs" / "silhouette-s0" / "metrics_all.predictions.csv",
+           y[te], np.full((len(te), 3), 1 / 3) + np.eye(3)[(y[te] + 1) % 3] * 0.01,  # always wrong
+           ids=[ids[i] for i in te])
+    f1_feat, rows = fh.feature_model(tmp_path / "f.csv", tmp_path, tmp_path / "exp", "silhouette")
+    assert f1_feat > 0.9
+    (r,) = rows
+    assert r["f1_a"] < 0.1 and r["f1_avg"] > 0.9 and r["best_w"] < 1
