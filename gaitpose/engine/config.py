@@ -98,6 +98,11 @@ DEFAULTS: dict[str, Any] = {
             "batch_size": 1,
             "sample_type": "all_ordered",
             "frames_all_limit": 720,
+            # multi-clip testing: split each test sequence into windows of clip_frames frames
+            # (every clip_stride frames; default clip_frames) and average the logits over the
+            # windows. None: one pass over the whole sequence (OpenGait's protocol)
+            "clip_frames": None,
+            "clip_stride": None,
         },
     },
     "experiment": None,  # grid definition, validated by gaitpose.engine.experiment
@@ -135,6 +140,8 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "trainer_cfg.sampler.sample_type": (str,),
     "evaluator_cfg.sampler.batch_size": (int,),
     "evaluator_cfg.sampler.frames_all_limit": (int,),
+    "evaluator_cfg.sampler.clip_frames": (int,),
+    "evaluator_cfg.sampler.clip_stride": (int,),
     "evaluator_cfg.bootstrap": (int,),
     "optimizer_cfg.lr": (int, float),
     "optimizer_cfg.momentum": (int, float),

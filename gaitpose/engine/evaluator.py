@@ -68,6 +68,39 @@ def logit_scale(cfg: Mapping) -> float:
         return 1.0
 
 
+def _forward(model, inputs: dict, seq_lens: torch.Tensor, amp: bool, device: torch.device):
+    with torch.autocast(device.type, dtype=torch.float16, enabled=amp and device.type == "cuda"):
+        return model(**inputs, seq_lens=seq_lens)
+
+
+def _part_mean(out: dict) -> torch.Tensor:
+    lg = out["logits"].float()
+    return lg.mean(-1) if lg.ndim == 3 else lg
+
+
+def window_starts(length: int, clip: int, stride: int) -> list[int]:
+    """Start frames of the test windows of a ``length``-frame sequence (the last one ends at the
+    last frame; one window when the sequence is no longer than ``clip``)."""
+    if clip <= 0 or stride <= 0:
+        raise ValueError("clip_frames and clip_stride must be positive")
+    if length <= clip:
+        return [0]
+    starts = list(range(0, length - clip + 1, stride))
+    if starts[-1] != length - clip:
+        starts.append(length - clip)
+    return starts
+
+
+def _windows_logits(model, item: dict, length: int, clip: int, stride: int, amp: bool,
+                    device: torch.device) -> torch.Tensor:
+    """Mean over the windows of one sequence of the part-averaged logits [C]."""
+    starts = window_starts(length, clip, stride)
+    n = min(clip, length)
+    inputs = {m: None if x is None else torch.stack([x[s:s + n] for s in starts]) for m, x in item.items()}
+    lens = torch.full((len(starts),), n, dtype=torch.long, device=device)
+    return _part_mean(_forward(model, inputs, lens, amp, device)).mean(0)
+
+
 @torch.no_grad()
 def predict(
     model: torch.nn.Module,
@@ -80,8 +113,16 @@ def predict(
     drop: Iterable[str] = (),
     num_workers: int = 0,
     progress: bool = True,
+    clip_frames: int | None = None,
+    clip_stride: int | None = None,
 ) -> dict[str, Any]:
     """Part-averaged logits of every sequence.
+
+    With ``clip_frames``, each sequence is cut into windows of that many frames, starting every
+    ``clip_stride`` frames (default ``clip_frames``; the last window ends at the last frame), and
+    the windows' part-averaged logits are averaged: models that pool over time with a maximum
+    are then tested on clips as long as the ones they were trained on, and still see the whole
+    sequence. A sequence shorter than ``clip_frames`` is one window.
 
     Returns:
         ``logits`` float64 [N, C], ``labels`` int [N] (data-layer order), ``ids`` list[str].
@@ -98,11 +139,15 @@ def predict(
     logits, labels, ids = [], [], []
     for batch in tqdm(loader, desc="evaluate", unit="seq", disable=not progress, dynamic_ncols=True):
         inputs = {m: (None if m in drop else batch[m].to(device)) for m in modalities}
-        with torch.autocast(device.type, dtype=torch.float16, enabled=amp and device.type == "cuda"):
-            out = model(**inputs, seq_lens=batch["seq_lens"].to(device))
-        lg = out["logits"].float()
-        if lg.ndim == 3:
-            lg = lg.mean(-1)
+        seq_lens = batch["seq_lens"].to(device)
+        if clip_frames:
+            lg = torch.stack([
+                _windows_logits(model, {m: None if x is None else x[i] for m, x in inputs.items()},
+                                int(seq_lens[i]), clip_frames, clip_stride or clip_frames, amp, device)
+                for i in range(len(seq_lens))
+            ])
+        else:
+            lg = _part_mean(_forward(model, inputs, seq_lens, amp, device))
         logits.append(lg.cpu().double())
         labels.append(batch["labels"].cpu())
         ids.extend(batch["ids"])
@@ -163,6 +208,7 @@ def evaluate(
         model, dataset, api.collate_clips, modalities, device,
         batch_size=int(ev["sampler"]["batch_size"]), amp=bool(ev["enable_float16"]), drop=drop,
         num_workers=int(cfg["data_cfg"]["num_workers"]), progress=progress,
+        clip_frames=ev["sampler"].get("clip_frames"), clip_stride=ev["sampler"].get("clip_stride"),
     )
     # logits columns in the checkpoint's label order → report in gaitpose.LABELS order
     if sorted(ckpt_labels) != sorted(LABELS):
@@ -187,6 +233,8 @@ def evaluate(
         label_order=list(LABELS),
         checkpoint_label_order=ckpt_labels,
         logit_scale=scale,
+        test_clip_frames=ev["sampler"].get("clip_frames"),
+        test_clip_stride=ev["sampler"].get("clip_stride"),
         model=str(cfg["model_cfg"]["model"]),
     )
     if out is not None:

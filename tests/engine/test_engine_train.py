@@ -207,3 +207,55 @@ def test_probabilities_use_the_losss_logit_scale(fake_config, tmp_path):
     expect /= expect.sum(1, keepdims=True)
     assert probs[16.0] == pytest.approx(expect, abs=1e-3)
     assert probs[16.0].max(1).mean() > probs[1.0].max(1).mean()
+
+
+def test_window_starts():
+    from gaitpose.engine.evaluator import window_starts
+
+    assert window_starts(10, 30, 30) == [0]
+    assert window_starts(30, 30, 30) == [0]
+    assert window_starts(120, 30, 30) == [0, 30, 60, 90]
+    assert window_starts(100, 30, 30) == [0, 30, 60, 70]  # the last window ends at the last frame
+    assert window_starts(50, 30, 10) == [0, 10, 20]
+    with pytest.raises(ValueError):
+        window_starts(50, 0, 10)
+
+
+def test_multi_clip_testing_averages_window_logits(fake_config, tmp_path):
+    import numpy as np
+
+    from gaitpose.engine import builders
+    from gaitpose.engine.evaluator import predict
+
+    fake_config["trainer_cfg"]["total_iter"] = 2
+    ckpt = train(fake_config, tmp_path / "run")
+    from gaitpose.engine.config import base_config, load_config
+
+    ds = builders.build_dataset(base_config(load_config(fake_config)), ("sils", "pose"), train=False)
+    from engine_fakes import FakeNet, collate_clips
+
+    model = FakeNet(streams=("sils", "pose"))
+    model.load_state_dict(load_checkpoint(ckpt)["model"])
+    dev = torch.device("cpu")
+    whole = predict(model, ds, collate_clips, ("sils", "pose"), dev, progress=False)
+    # windows longer than every sequence: the same as one pass
+    same = predict(model, ds, collate_clips, ("sils", "pose"), dev, progress=False, clip_frames=1000)
+    assert np.allclose(same["logits"], whole["logits"])
+    # 5-frame windows every 3 frames: the mean of the windows' logits, computed by hand
+    multi = predict(model, ds, collate_clips, ("sils", "pose"), dev, progress=False,
+                    clip_frames=5, clip_stride=3, batch_size=2)
+    item = ds[0]
+    t = item["seq_len"]
+    starts = list(range(0, t - 5 + 1, 3)) + ([t - 5] if (t - 5) % 3 else [])
+    by_hand = []
+    with torch.no_grad():
+        for s in starts:
+            out = model(sils=item["sils"][None, s:s + 5], pose=item["pose"][None, s:s + 5],
+                        seq_lens=torch.tensor([5]))
+            by_hand.append(out["logits"].float().mean(-1)[0])
+    assert np.allclose(multi["logits"][0], torch.stack(by_hand).mean(0).double().numpy(), atol=1e-6)
+    assert not np.allclose(multi["logits"], whole["logits"])
+    # through the config
+    fake_config["evaluator_cfg"]["sampler"] = {"clip_frames": 5, "clip_stride": 3}
+    rep = evaluate(fake_config, ckpt, progress=False)
+    assert rep["test_clip_frames"] == 5 and rep["n"] == 6
