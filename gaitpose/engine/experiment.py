@@ -131,6 +131,23 @@ def _comparable(cfg: Mapping) -> dict:
     return d
 
 
+def _same_config(old: Any, new: Any, defaults: Any) -> bool:
+    """``old == new``, except that a key missing from ``old`` (a cell run before that config key
+    existed) is fine when ``new`` holds its default value there."""
+    if isinstance(old, Mapping) and isinstance(new, Mapping):
+        defaults = defaults if isinstance(defaults, Mapping) else {}
+        for k in set(old) | set(new):
+            if k not in new:
+                return False
+            if k not in old:
+                if k not in defaults or new[k] != defaults[k]:
+                    return False
+            elif not _same_config(old[k], new[k], defaults.get(k)):
+                return False
+        return True
+    return old == new
+
+
 def _check_same_config(ccfg: Mapping, run_dir: Path) -> None:
     """Refuse to reuse a cell folder that was trained with a different config."""
     import yaml
@@ -140,7 +157,7 @@ def _check_same_config(ccfg: Mapping, run_dir: Path) -> None:
         return
     old = yaml.safe_load(saved.read_text()) or {}
     old.get("trainer_cfg", {}).pop("progress", None)
-    if old != _comparable(ccfg):
+    if not _same_config(old, _comparable(ccfg), DEFAULTS):
         raise ConfigError(
             f"{run_dir}: this cell was run with a different config; use another output folder "
             "or delete the cell's folder to re-run it"

@@ -140,3 +140,15 @@ def test_only_runs_the_named_settings(fake_config, tmp_path):
     assert not (tmp_path / "exp" / "runs" / "sil-s0").exists()
     with pytest.raises(ConfigError, match="no setting named 'fused'.*settings: sil, skel"):
         run_experiment(cfg, tmp_path / "exp", progress=False, only=["fused"])
+
+
+def test_cells_run_before_a_new_config_key_still_count_as_the_same_config():
+    from gaitpose.engine.experiment import _same_config
+
+    defaults = {"trainer_cfg": {"total_iter": 1000, "cudnn_benchmark": True}}
+    old = {"trainer_cfg": {"total_iter": 5}}
+    assert _same_config(old, {"trainer_cfg": {"total_iter": 5, "cudnn_benchmark": True}}, defaults)
+    assert not _same_config(old, {"trainer_cfg": {"total_iter": 5, "cudnn_benchmark": False}}, defaults)
+    assert not _same_config(old, {"trainer_cfg": {"total_iter": 6, "cudnn_benchmark": True}}, defaults)
+    assert not _same_config(old, {"trainer_cfg": {"total_iter": 5, "new_key": 1}}, defaults)
+    assert not _same_config({"trainer_cfg": {"total_iter": 5, "gone": 1}}, old, defaults)
