@@ -76,7 +76,6 @@ def cue_ceilings(cohort: Path) -> list[tuple[str, float, float]]:
 
 def complementarity(exp: Path, sil: str, skel: str) -> list[dict]:
     import pandas as pd
-    from sklearn.metrics import f1_score
 
     cols = [f"p_{c}" for c in LABELS]
     out = []
@@ -92,15 +91,13 @@ def complementarity(exp: Path, sil: str, skel: str) -> list[dict]:
         y = a["true"].map({c: i for i, c in enumerate(LABELS)}).to_numpy()
         pa, pb = a[cols].to_numpy(float), b[cols].to_numpy(float)
         ra, rb = pa.argmax(1) == y, pb.argmax(1) == y
-        f1 = {round(w, 2): f1_score(y, (w * pa + (1 - w) * pb).argmax(1), average="macro")
-              for w in np.linspace(0, 1, 21)}
-        best = max(f1, key=f1.get)
+        late = _late(y, pa, pb)
         out.append({
             "seed": int(seed), "n": len(y), "sil_right": ra.mean(), "skel_right": rb.mean(),
             "both_right": np.mean(ra & rb), "only_sil": np.mean(ra & ~rb),
             "only_skel": np.mean(~ra & rb), "both_wrong": np.mean(~ra & ~rb),
-            "f1_sil": f1[1.0], "f1_skel": f1[0.0], "f1_avg": f1[0.5], "best_w": best,
-            "f1_best": f1[best],
+            "f1_sil": late["f1_a"], "f1_skel": late["f1_b"], "f1_avg": late["f1_avg"],
+            "best_w": late["best_w"], "f1_best": late["f1_best"],
             "corr_p_positive": float(np.corrcoef(pa[:, 2], pb[:, 2])[0, 1]),
         })
     return out

@@ -432,19 +432,16 @@ def fusion_comparison(df) -> dict[str, Any] | None:
     means = full.groupby("setting")["macro_f1"].mean()
     best_single = means[single["setting"].unique()].idxmax()
     best_fused = means[fused["setting"].unique()].idxmax()
-    a = full[full["setting"] == best_fused].set_index("seed")["macro_f1"]
-    b = full[full["setting"] == best_single].set_index("seed")["macro_f1"]
-    common = a.index.intersection(b.index)
-    diffs = (a[common] - b[common]).to_numpy(dtype=float)
+    d = _paired_delta(full, best_fused, best_single)
     return {
         "best_fused": best_fused,
         "best_single": best_single,
-        "fused_mean": float(a.mean()),
-        "single_mean": float(b.mean()),
-        "delta_mean": float(diffs.mean()) if len(diffs) else float("nan"),
-        "delta_std": float(diffs.std(ddof=1)) if len(diffs) > 1 else 0.0,
-        "seeds_fused_better": int((diffs > 0).sum()),
-        "seeds": int(len(diffs)),
+        "fused_mean": d["a_mean"],
+        "single_mean": d["b_mean"],
+        "delta_mean": d["delta_mean"],
+        "delta_std": d["delta_std"],
+        "seeds_fused_better": d["seeds_a_better"],
+        "seeds": d["seeds"],
     }
 
 
