@@ -18,7 +18,7 @@ def walker(
     pelvic_obliquity: float = 0.0,
     trunk_shift: float = 0.0,
     torso: float = 200.0,
-    foot_amp: float = 12.0,
+    foot_amp: float = 50.0,
     step_phase: float = 0.0,
     seed: int | None = None,
     noise: float = 0.0,
@@ -27,9 +27,11 @@ def walker(
     from (``back``) the camera, or across it (``side``, walking towards +x).
 
     Angles in degrees (positive = subject's left higher), ``trunk_shift`` in % torso (positive =
-    shoulders towards the subject's left). The ankles' image heights oscillate in antiphase at
-    ``stride_hz`` (left foot leads when its y is largest walking towards the camera).
-    ``step_phase`` (rad) delays the right foot's cycle relative to the left one's half-cycle.
+    shoulders towards the subject's left). Front/back: each foot rests for the first
+    ``STANCE`` of its stride and swings (rises by ``foot_amp`` px and lands) in the rest, so its
+    heel strikes are at the frames :func:`heel_strike_times` gives. Side: the feet oscillate
+    along the walk at ``stride_hz``. ``step_phase`` (rad) delays the right foot's cycle
+    relative to the left one's half-cycle.
     """
     t = np.arange(T) / fps
     k = np.zeros((T, 33, 3))
@@ -70,8 +72,9 @@ def walker(
             hx = cx + sgn * d * hip_half
             put(f"{lr}_hip", hx, hip_y - d * hip_half * np.tan(po))
             put(f"{lr}_shoulder", ms_x + sgn * d * sh_half, ms_y - d * sh_half * np.tan(st))
-            put(f"{lr}_knee", hx, hip_y + 0.5 * torso + 0.5 * sgn * foot_amp * np.cos(ph))
-            ay = hip_y + torso + sgn * foot_amp * np.cos(ph)
+            lift = foot_amp * swing_lift(ph)
+            put(f"{lr}_knee", hx, hip_y + 0.5 * torso - 0.5 * lift)
+            ay = hip_y + torso - lift
             put(f"{lr}_ankle", hx, ay)
             put(f"{lr}_heel", hx, ay + 5)
             put(f"{lr}_foot_index", hx, ay + 15)
@@ -91,6 +94,25 @@ def walker(
         rng = np.random.default_rng(seed)
         k[..., :2] += rng.normal(0, noise, size=k[..., :2].shape)
     return k.astype(np.float32)
+
+
+#: Fraction of a stride a constructed foot rests (front/back views).
+STANCE = 0.6
+
+
+def swing_lift(phase: np.ndarray) -> np.ndarray:
+    """Foot lift (0–1) over a stride phase in radians: 0 in stance (the first ``STANCE`` of the
+    stride, from the heel strike at phase 0), a half-sine in swing, landing with speed."""
+    u = np.mod(phase / (2 * np.pi), 1.0)
+    return np.where(u < STANCE, 0.0, np.sin(np.pi * (u - STANCE) / (1 - STANCE)))
+
+
+def heel_strike_times(T: int, fps: float, stride_hz: float, step_phase: float = 0.0):
+    """Heel-strike times (s) of :func:`walker`'s feet in front/back views: (left, right)."""
+    dur = T / fps
+    left = np.arange(0.0, dur, 1.0 / stride_hz)
+    right = left + (np.pi + step_phase) / (2 * np.pi * stride_hz)
+    return left, right[right < dur]
 
 
 def mirror(kp: np.ndarray, width: float = 1280.0) -> np.ndarray:

@@ -1,10 +1,15 @@
 """Gait events (heel strikes, toe-offs), strides and steps from smoothed keypoint trajectories.
 
-* Frontal / back view (Stenum et al. 2021): heel strikes at alternating extrema of the
-  anatomical ankle-height difference ``e = s * (y_left_ankle - y_right_ankle) / T``. Walking
-  towards the camera the leading foot is nearer, hence lower in the image (larger y); walking
-  away it is further, hence higher — multiplying by the facing sign ``s`` makes the left heel
-  strike a maximum of ``e`` and the right one a minimum in both cases. No toe-off.
+* Frontal / back (and oblique) view — foot stationarity: a static camera sees a foot in
+  stance standing still, whatever the view, while in swing it moves (towards or away from the
+  camera, which changes its image height, and up and down). The heel's image speed, in torso
+  lengths per second, peaks in swing; the heel strike is the first frame after a swing peak
+  where the speed falls below ``stationary_fraction`` (0.2) × that peak. This is the
+  velocity-threshold idea of Ghoussayni et al. (2004) and O'Connor et al. (2007) applied to
+  image speed; the fraction was chosen on one real trial (``healthy``) of
+  ``experiments/validation/real_motion.py`` and checked on the others. No toe-off.
+  (The first version of this rule — extrema of the ankle-height difference — fired
+  0.2–0.3 s late on real walking and is withdrawn.)
 * Side view (Zeni et al. 2008): heel strike at maxima of ``(heel - pelvis)`` along the walking
   direction, toe-off at minima of ``(toe - pelvis)``.
 
@@ -20,7 +25,17 @@ import numpy as np
 
 from gaitpose.features.signal import runs
 
-__all__ = ["Events", "detect_peaks", "frontal_events", "side_events", "strides_and_steps"]
+__all__ = [
+    "Events",
+    "detect_peaks",
+    "foot_speed",
+    "extrema_events",
+    "frontal_events",
+    "regular_strikes",
+    "side_events",
+    "stationary_onsets",
+    "strides_and_steps",
+]
 
 
 @dataclass
@@ -59,6 +74,143 @@ def detect_peaks(x: np.ndarray, distance: int, rel_prominence: float = 0.25) -> 
     return np.concatenate(out).astype(int) if out else np.zeros(0, int)
 
 
+def _alternate(left: np.ndarray, right: np.ndarray, score_l: np.ndarray, score_r: np.ndarray):
+    """Keep heel strikes alternating left/right: of two consecutive same-foot events keep the
+    one with the larger score."""
+    ev = [(int(t), 0, float(s)) for t, s in zip(left, score_l)]
+    ev += [(int(t), 1, float(s)) for t, s in zip(right, score_r)]
+    ev.sort()
+    kept: list[tuple[int, int, float]] = []
+    for e in ev:
+        if kept and kept[-1][1] == e[1]:
+            if e[2] > kept[-1][2]:
+                kept[-1] = e
+            continue
+        kept.append(e)
+    lt = np.array([t for t, side, _ in kept if side == 0], int)
+    rt = np.array([t for t, side, _ in kept if side == 1], int)
+    return lt, rt
+
+
+def foot_speed(foot: np.ndarray, torso: np.ndarray, fps: float, baseline_s: float = 0.1) -> np.ndarray:
+    """Image speed of a foot keypoint in torso lengths per second.
+
+    A central difference over ``baseline_s`` (≈ 0.1 s, at least 2 frames) rather than one
+    frame: keypoint noise on a distant subject otherwise hides the foot's rest. Dividing by
+    the torso length keeps a subject walking towards the camera (growing in the image) on one
+    scale. Shapes: foot [T, 2] px, torso [T] px → [T] (NaN where missing).
+    """
+    T = foot.shape[0]
+    k = max(int(round(baseline_s * fps / 2)), 1)
+    out = np.full(T, np.nan)
+    if T <= 2 * k:
+        return out
+    d = foot[2 * k :] - foot[: -2 * k]
+    out[k:-k] = np.hypot(d[:, 0], d[:, 1]) * fps / (2 * k) / torso[k:-k]
+    return out
+
+
+def stationary_onsets(
+    foot: np.ndarray,
+    torso: np.ndarray,
+    fps: float,
+    fraction: float = 0.15,
+    settle: float = 0.05,
+    min_rest_s: float = 0.2,
+    lookback_s: float = 0.3,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Frames where a foot arrives at its resting place after a swing (heel strikes).
+
+    1. Rest: runs of at least ``min_rest_s`` where the foot's image speed
+       (:func:`foot_speed`) is below ``fraction`` × its 95th percentile; a swing (speed above
+       half that percentile) must separate two rests. ``min_rest_s`` is long enough to skip
+       the moment in mid-swing when, walking away from the camera, the descent of the foot
+       and its recession cancel in the image.
+    2. Resting place: the median position from 0.1 s to 0.25 s into the rest (skipping its
+       first 0.1 s, which may still be the end of the swing).
+    3. Arrival (:func:`_arrival`): scanning back from there (at most ``lookback_s``), the first
+       frame after the last one further than ``settle`` torso lengths from the resting place.
+
+    A rest at the start of the clip or of a gap has no visible arrival and gives no event.
+    Shapes: foot [T, 2] px, torso [T] px → (int [K] frames, float [K] swing peak speeds).
+    """
+    speed = foot_speed(foot, torso, fps)
+    finite = np.isfinite(speed)
+    if finite.sum() < 5:
+        return np.zeros(0, int), np.zeros(0)
+    peak = float(np.percentile(speed[finite], 95))
+    still = finite & (speed < fraction * peak)
+    min_rest = max(int(round(min_rest_s * fps)), 2)
+    onsets, scores, prev_end = [], [], 0
+    for a, b in runs(still):
+        if b - a < min_rest or a == 0 or not finite[a - 1]:
+            continue
+        swing = float(np.nanmax(speed[prev_end:a]))
+        prev_end = b
+        if swing < 0.5 * peak:  # no swing since the previous rest: the same stance
+            continue
+        onsets.append(_arrival(foot, torso, a, b, fps, settle, lookback_s))
+        scores.append(swing)
+    return np.array(onsets, int), np.array(scores, float)
+
+
+def _arrival(foot, torso, a: int, b: int, fps: float, settle: float, lookback_s: float) -> int:
+    """First frame from which the foot stays within ``settle`` torso lengths of its resting
+    place (the median position 0.1–0.25 s into the rest ``[a, b)``), looking back from there."""
+    skip, head = int(round(0.1 * fps)), max(int(round(0.15 * fps)), 2)
+    r0 = a + skip if b - a > skip + 1 else a
+    place = np.nanmedian(foot[r0 : min(b, r0 + head)], axis=0)
+    scale = np.nanmedian(torso[a:b])
+    lo = max(a - max(int(round(lookback_s * fps)), 1), 0)
+    dist = np.hypot(*(foot[lo:r0] - place).T) / scale
+    far = np.flatnonzero(~(dist <= settle))
+    return min(lo + int(far[-1]) + 1, r0) if far.size else a
+
+
+def frontal_events(
+    heel_l: np.ndarray,
+    heel_r: np.ndarray,
+    torso: np.ndarray,
+    fps: float,
+    min_stride_s: float = 0.4,
+    fraction: float = 0.15,
+    settle: float = 0.05,
+    ankle_diff: np.ndarray | None = None,
+) -> Events:
+    """Heel strikes where each foot comes to rest in the image (front, back or oblique view).
+
+    When the rests give irregular heel strikes (:func:`regular_strikes` false: a foot that
+    never rests, missed or doubled events) the withdrawn extrema rule
+    (:func:`extrema_events`) is used instead and the method says so (``frontal_extrema``).
+
+    Args:
+        heel_l, heel_r: [T, 2] smoothed heel (or ankle) pixel positions, NaN where missing.
+        torso: [T] torso length (px).
+        fps: frames per second.
+        min_stride_s: shortest plausible stride (s).
+        fraction, settle: see :func:`stationary_onsets`.
+        ankle_diff: [T] ``s * (y_left_ankle - y_right_ankle) / torso`` for the fallback
+            (None: no fallback).
+    """
+    lt, sl = stationary_onsets(heel_l, torso, fps, fraction, settle)
+    rt, sr = stationary_onsets(heel_r, torso, fps, fraction, settle)
+    lt, rt = _alternate(lt, rt, sl, sr)
+    if ankle_diff is None or regular_strikes(lt, rt):
+        return Events(hs_left=lt, hs_right=rt, method="frontal_rest")
+    return extrema_events(ankle_diff, fps, min_stride_s)
+
+
+def regular_strikes(lt: np.ndarray, rt: np.ndarray, spread: float = 1.33) -> bool:
+    """True when there are ≥ 3 heel strikes, at least one same-foot interval, and every
+    same-foot interval lies within ``1/spread``–``spread`` × their median (no missed or
+    doubled event)."""
+    d = np.concatenate([np.diff(lt), np.diff(rt)]).astype(float)
+    if lt.size + rt.size < 3 or d.size == 0:
+        return False
+    m = float(np.median(d))
+    return bool(m > 0 and (d >= m / spread).all() and (d <= m * spread).all())
+
+
 def local_normalise(x: np.ndarray, window: int) -> np.ndarray:
     """Divide ``x`` (minus its local mean) by its local RMS over a centred ``window`` (frames).
 
@@ -83,26 +235,12 @@ def local_normalise(x: np.ndarray, window: int) -> np.ndarray:
     return np.where(f & (rms > 0), out, np.nan)
 
 
-def _alternate(left: np.ndarray, right: np.ndarray, score_l: np.ndarray, score_r: np.ndarray):
-    """Keep heel strikes alternating left/right: of two consecutive same-foot events keep the
-    one with the larger score."""
-    ev = [(int(t), 0, float(s)) for t, s in zip(left, score_l)]
-    ev += [(int(t), 1, float(s)) for t, s in zip(right, score_r)]
-    ev.sort()
-    kept: list[tuple[int, int, float]] = []
-    for e in ev:
-        if kept and kept[-1][1] == e[1]:
-            if e[2] > kept[-1][2]:
-                kept[-1] = e
-            continue
-        kept.append(e)
-    lt = np.array([t for t, side, _ in kept if side == 0], int)
-    rt = np.array([t for t, side, _ in kept if side == 1], int)
-    return lt, rt
+def extrema_events(e: np.ndarray, fps: float, min_stride_s: float = 0.4) -> Events:
+    """Heel strikes at alternating extrema of the ankle-height difference (the withdrawn rule).
 
-
-def frontal_events(e: np.ndarray, fps: float, min_stride_s: float = 0.4) -> Events:
-    """Heel strikes from the anatomical ankle-height difference (front/back view).
+    Used only as :func:`frontal_events`' fallback when the feet never come to rest in the
+    image (e.g. gaitpose's synthetic walker, whose stance feet slide). On real walking it
+    fires 0.2–0.3 s late (ASYMMETRY.md).
 
     Args:
         e: [T] ``s * (y_left_ankle - y_right_ankle) / torso``, smoothed, NaN where unusable.
@@ -121,7 +259,7 @@ def frontal_events(e: np.ndarray, fps: float, min_stride_s: float = 0.4) -> Even
         d2 = int(round(0.7 * typical))
         lt2, rt2 = detect_peaks(e, d2), detect_peaks(-e, d2)
         lt, rt = _alternate(lt2, rt2, e[lt2], -e[rt2])
-    return Events(hs_left=lt, hs_right=rt, method="frontal")
+    return Events(hs_left=lt, hs_right=rt, method="frontal_extrema")
 
 
 def _median_interval(lt: np.ndarray, rt: np.ndarray) -> float:

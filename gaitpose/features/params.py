@@ -17,6 +17,8 @@ class FeatureParams:
     filter_order: int = 4
     side_ratio: float = 0.25  #: |body width| / torso below which a frame is a side view
     min_stride_s: float = 0.4
+    stationary_fraction: float = 0.15  #: front/back: a foot rests below this × its 95th-pct speed
+    settle_torso: float = 0.05  #: front/back: heel strike = arrival within this (torso) of the rest
     max_stride_s: float = 2.5
     min_strides: int = 3  #: per side, for ``usable``
     min_person_fraction: float = 0.5

@@ -172,8 +172,13 @@ def _sequence_features(keypoints, fps, layout, world, detected, params) -> Seque
     if n_fb == 0 and n_side == 0:
         ev = Events()
     elif n_fb >= n_side:
-        e = fr(s * (P("left_ankle")[:, 1] - P("right_ankle")[:, 1]) / torso)
-        ev = frontal_events(e, fps, params.min_stride_s)
+        heel_l = P("left_heel") if "left_heel" in J else P("left_ankle")
+        heel_r = P("right_heel") if "right_heel" in J else P("right_ankle")
+        ev = frontal_events(
+            heel_l, heel_r, torso, fps, params.min_stride_s,
+            params.stationary_fraction, params.settle_torso,
+            fr(s * (P("left_ankle")[:, 1] - P("right_ankle")[:, 1]) / torso),
+        )  # fmt: skip
     else:
         heel_l = P("left_heel") if "left_heel" in J else P("left_ankle")
         heel_r = P("right_heel") if "right_heel" in J else P("right_ankle")

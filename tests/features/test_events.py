@@ -1,4 +1,5 @@
-"""Gait events: cadence from known frequencies (front, back, side), step asymmetry."""
+"""Gait events: cadence from known frequencies (front, back, side), heel strikes at the
+constructed landing times, the fallback for feet that never rest, step asymmetry."""
 
 from __future__ import annotations
 
@@ -6,8 +7,15 @@ import numpy as np
 import pytest
 
 from gaitpose.features import sequence_features
-from gaitpose.features.constructed import walker
-from gaitpose.features.events import frontal_events, strides_and_steps
+from gaitpose.features.constructed import heel_strike_times, walker
+from gaitpose.features.events import (
+    extrema_events,
+    foot_speed,
+    frontal_events,
+    regular_strikes,
+    stationary_onsets,
+    strides_and_steps,
+)
 from gaitpose.features.pipeline import gait_asymmetry, symmetry_index
 
 
@@ -16,22 +24,51 @@ from gaitpose.features.pipeline import gait_asymmetry, symmetry_index
 def test_sinusoidal_ankles_give_the_cadence(view: str, stride_hz: float) -> None:
     kp = walker(view=view, stride_hz=stride_hz, noise=0.5, seed=7)
     row = sequence_features(kp, 30.0, "mediapipe33").row
-    assert row["qc_event_method"] == ("side" if view == "side" else "frontal")
+    assert row["qc_event_method"] == ("side" if view == "side" else "frontal_rest")
     assert row["cadence_mean"] == pytest.approx(120.0 * stride_hz, rel=0.02)
     assert row["stride_time_mean"] == pytest.approx(1.0 / stride_hz, rel=0.02)
     assert min(row["qc_strides_left"], row["qc_strides_right"]) >= 3
 
 
-def test_left_heel_strike_is_the_left_foot_leading() -> None:
-    # walking towards the camera the leading (left) foot is lowest in the image at its strike
-    fps, f = 30.0, 1.0
-    kp = walker(view="front", stride_hz=f, noise=0.0)
-    res = sequence_features(kp, fps, "mediapipe33")
-    hs = res.frames["heel_strike"]
-    lt = np.nonzero(hs == 1)[0]
-    left_ankle_y = kp[:, 27, 1]
-    right_ankle_y = kp[:, 28, 1]
-    assert (left_ankle_y[lt] > right_ankle_y[lt]).all()
+@pytest.mark.parametrize("view", ["front", "back"])
+@pytest.mark.parametrize("fps", [30.0, 60.0])
+def test_heel_strikes_are_where_the_constructed_feet_land(view: str, fps: float) -> None:
+    stride_hz = 0.9
+    kp = walker(T=int(10 * fps), fps=fps, view=view, stride_hz=stride_hz, noise=1.0, seed=3)
+    hs = sequence_features(kp, fps, "mediapipe33").frames["heel_strike"]
+    t = np.arange(hs.size) / fps
+    for code, truth in zip((1, -1), heel_strike_times(hs.size, fps, stride_hz)):
+        found = t[hs == code]
+        truth = truth[(truth > 0.5) & (truth < t[-1] - 0.5)]  # a visible swing before, rest after
+        err = np.array([np.min(np.abs(found - x)) for x in truth])
+        assert err.max() <= 0.05, err
+
+
+def test_a_foot_at_rest_gives_no_event_and_one_landing_gives_one() -> None:
+    fps, T = 30.0, 90
+    torso = np.full(T, 200.0)
+    foot = np.zeros((T, 2))
+    assert stationary_onsets(foot, torso, fps)[0].size == 0  # never moves
+    foot[:30, 1] = -12.0 * (30 - np.arange(30))  # 12 px/frame, lands at frame 30 and rests
+    foot[:, 1] += 500.0
+    on, _ = stationary_onsets(foot, torso, fps)
+    assert on.tolist() == [30]  # the first frame within 0.05 torso (10 px) of the resting place
+    assert np.nanmax(foot_speed(foot, torso, fps)) == pytest.approx(12 * 30 / 200)
+
+
+def test_feet_that_never_rest_fall_back_to_the_extrema_rule() -> None:
+    # sinusoidal ankles (no stance): no regular rests → the withdrawn extrema rule, said so
+    fps, T, f = 30.0, 300, 1.0
+    t = np.arange(T) / fps
+    torso = np.full(T, 200.0)
+    left = np.stack([np.full(T, 600.0), 700 + 12 * np.cos(2 * np.pi * f * t)], 1)
+    right = np.stack([np.full(T, 680.0), 700 - 12 * np.cos(2 * np.pi * f * t)], 1)
+    e = (left[:, 1] - right[:, 1]) / torso
+    ev = frontal_events(left, right, torso, fps, ankle_diff=e)
+    assert ev.method == "frontal_extrema"
+    assert np.diff(ev.hs_left).mean() == pytest.approx(fps / f, rel=0.05)
+    assert not regular_strikes(np.array([0, 30, 75]), np.array([15, 45]))  # a doubled interval
+    assert regular_strikes(np.array([0, 30, 60]), np.array([15, 45]))
 
 
 def test_uneven_steps_give_the_step_asymmetry() -> None:
@@ -41,7 +78,7 @@ def test_uneven_steps_give_the_step_asymmetry() -> None:
     for k in range(13):  # left strikes at k·P, right strikes 0.4·P later
         e += np.exp(-0.5 * ((t - k * period) / 0.08) ** 2)
         e -= np.exp(-0.5 * ((t - (k + 0.4) * period) / 0.08) ** 2)
-    ev = frontal_events(e, fps)
+    ev = extrema_events(e, fps)
     strides, steps = strides_and_steps(ev, fps)
     left = np.mean([(b - a) / fps for s, a, b in steps if s == "left"])
     right = np.mean([(b - a) / fps for s, a, b in steps if s == "right"])
