@@ -22,6 +22,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "synth": ("synth", "make a synthetic labelled scoliosis cohort (OpenGait tree)"),
     "features": ("features", "biomechanical asymmetry features, one row per sequence"),
     "report": ("report", "group comparison of features between classes"),
+    "agreement": ("agreement", "ICC, Bland-Altman, SEM and MDC of two feature tables"),
     "train": ("train", "train a model from a YAML config (resumes)"),
     "evaluate": ("evaluate", "evaluate a checkpoint on a config's test set"),
     "experiment": ("experiment", "run a grid of trainings and evaluations"),

@@ -105,6 +105,6 @@ def agreement_stats(a: np.ndarray, b: np.ndarray) -> dict[str, float]:
     ic = icc(np.stack([a, b], 1))
     out.update({k: v for k, v in ic.items() if k in out})
     out.update(bland_altman(a, b))
-    out["sem"] = float(np.sqrt(ic["ms_error"]))
+    out["sem"] = float(np.sqrt(max(ic["ms_error"], 0.0)))
     out["mdc95"] = 1.96 * np.sqrt(2.0) * out["sem"]
     return out
