@@ -142,7 +142,9 @@ def run(args: argparse.Namespace) -> int:
     items, errors = discover_inputs(args.inputs, args.fps)
     for e in errors:
         print(f"gaitpose features: {e}", file=sys.stderr)
-    if not items:
+    if not items:  # a missing or unreadable input is an input failure (exit 1), not bad usage
+        if errors:
+            return 1
         raise UsageError("no inputs found")
 
     rows, cycles, failed = [], [], len(errors)

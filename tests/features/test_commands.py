@@ -73,7 +73,7 @@ def test_features_on_an_opengait_tree(tmp_path, capsys) -> None:
 
 def test_bad_usage_exits_2(tmp_path) -> None:
     assert main(["features", str(tmp_path), "-o", str(tmp_path / "x.txt")]) == 2
-    assert main(["features", str(tmp_path / "nothing"), "-o", str(tmp_path / "x.csv")]) == 2
+    assert main(["features", str(tmp_path), "-o", str(tmp_path / "x.csv"), "--fps", "0"]) == 2
 
 
 def test_report_ranks_the_injected_asymmetry(tmp_path) -> None:
@@ -135,3 +135,11 @@ def test_report_without_usable_rows_exits_1(tmp_path, capsys) -> None:
     assert main(["report", str(feats), "-o", str(tmp_path / "rep")]) == 1
     excl = pd.read_csv(tmp_path / "rep" / "exclusions.csv")
     assert excl["sequences"].sum() == 2
+
+
+def test_a_missing_input_is_an_input_failure(tmp_path, capsys) -> None:
+    missing = tmp_path / "nope.npz"
+    assert main(["features", str(missing), "-o", str(tmp_path / "f.csv")]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"gaitpose features: {missing}: no such file or folder"]
+    assert not (tmp_path / "f.csv").exists()
