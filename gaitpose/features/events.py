@@ -176,6 +176,7 @@ def frontal_events(
     fraction: float = 0.15,
     settle: float = 0.05,
     ankle_diff: np.ndarray | None = None,
+    max_stride_s: float = 2.5,
 ) -> Events:
     """Heel strikes where each foot comes to rest in the image (front, back or oblique view).
 
@@ -187,7 +188,7 @@ def frontal_events(
         heel_l, heel_r: [T, 2] smoothed heel (or ankle) pixel positions, NaN where missing.
         torso: [T] torso length (px).
         fps: frames per second.
-        min_stride_s: shortest plausible stride (s).
+        min_stride_s, max_stride_s: shortest and longest plausible stride (s).
         fraction, settle: see :func:`stationary_onsets`.
         ankle_diff: [T] ``s * (y_left_ankle - y_right_ankle) / torso`` for the fallback
             (None: no fallback).
@@ -195,20 +196,32 @@ def frontal_events(
     lt, sl = stationary_onsets(heel_l, torso, fps, fraction, settle)
     rt, sr = stationary_onsets(heel_r, torso, fps, fraction, settle)
     lt, rt = _alternate(lt, rt, sl, sr)
-    if ankle_diff is None or regular_strikes(lt, rt):
+    if ankle_diff is None or regular_strikes(lt, rt, torso.size, max_stride_s * fps):
         return Events(hs_left=lt, hs_right=rt, method="frontal_rest")
     return extrema_events(ankle_diff, fps, min_stride_s)
 
 
-def regular_strikes(lt: np.ndarray, rt: np.ndarray, spread: float = 1.33) -> bool:
-    """True when there are ≥ 3 heel strikes, at least one same-foot interval, and every
-    same-foot interval lies within ``1/spread``–``spread`` × their median (no missed or
-    doubled event)."""
+def regular_strikes(
+    lt: np.ndarray, rt: np.ndarray, n_frames: int, max_stride: float, spread: float = 1.33
+) -> bool:
+    """Do these heel strikes look like a walk (no missed, doubled or invented event)?
+
+    True when there are ≥ 3 strikes and at least one same-foot interval, every same-foot
+    interval lies within ``1/spread``–``spread`` × their median and below ``max_stride``
+    frames, and neither end of the sequence is more than 1.5 × that median from a strike.
+    """
     d = np.concatenate([np.diff(lt), np.diff(rt)]).astype(float)
     if lt.size + rt.size < 3 or d.size == 0:
         return False
     m = float(np.median(d))
-    return bool(m > 0 and (d >= m / spread).all() and (d <= m * spread).all())
+    both = np.concatenate([lt, rt])
+    return bool(
+        0 < m
+        and (d >= m / spread).all()
+        and (d <= min(m * spread, max_stride)).all()
+        and both.min() <= 1.5 * m
+        and both.max() >= n_frames - 1 - 1.5 * m
+    )
 
 
 def local_normalise(x: np.ndarray, window: int) -> np.ndarray:

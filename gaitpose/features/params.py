@@ -19,6 +19,7 @@ class FeatureParams:
     min_stride_s: float = 0.4
     stationary_fraction: float = 0.15  #: front/back: a foot rests below this × its 95th-pct speed
     settle_torso: float = 0.05  #: front/back: heel strike = arrival within this (torso) of the rest
+    frontal_method: str = "rest"  #: front/back events: "rest" (default) or "extrema" (withdrawn)
     max_stride_s: float = 2.5
     min_strides: int = 3  #: per side, for ``usable``
     min_person_fraction: float = 0.5

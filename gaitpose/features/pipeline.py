@@ -25,7 +25,13 @@ import numpy as np
 
 from gaitpose.features import geometry as geo
 from gaitpose.features.clean import JOINTS, QC_JOINTS, REQUIRED, clean_keypoints, track_jumps
-from gaitpose.features.events import Events, frontal_events, side_events, strides_and_steps
+from gaitpose.features.events import (
+    Events,
+    extrema_events,
+    frontal_events,
+    side_events,
+    strides_and_steps,
+)
 from gaitpose.features.measures import (
     arm_swing,
     camera_roll,
@@ -255,10 +261,12 @@ def gait_events(body: Body, fps: float, params: FeatureParams) -> Events:
         return Events()
     if n_fb >= n_side:
         ankle_y = body.point("left_ankle")[:, 1] - body.point("right_ankle")[:, 1]
+        ankle_diff = body.on_frontal(body.sign * ankle_y / body.torso)
+        if params.frontal_method == "extrema":  # the withdrawn rule, for comparisons only
+            return extrema_events(ankle_diff, fps, params.min_stride_s)
         return frontal_events(
             body.foot("left"), body.foot("right"), body.torso, fps, params.min_stride_s,
-            params.stationary_fraction, params.settle_torso,
-            body.on_frontal(body.sign * ankle_y / body.torso),
+            params.stationary_fraction, params.settle_torso, ankle_diff, params.max_stride_s,
         )  # fmt: skip
 
     def ahead(foot: np.ndarray) -> np.ndarray:  # foot minus pelvis along the walk, / torso

@@ -67,8 +67,10 @@ def test_feet_that_never_rest_fall_back_to_the_extrema_rule() -> None:
     ev = frontal_events(left, right, torso, fps, ankle_diff=e)
     assert ev.method == "frontal_extrema"
     assert np.diff(ev.hs_left).mean() == pytest.approx(fps / f, rel=0.05)
-    assert not regular_strikes(np.array([0, 30, 75]), np.array([15, 45]))  # a doubled interval
-    assert regular_strikes(np.array([0, 30, 60]), np.array([15, 45]))
+    assert regular_strikes(np.array([0, 30, 60]), np.array([15, 45]), 70, 75)
+    assert not regular_strikes(np.array([0, 30, 75]), np.array([15, 45]), 80, 75)  # a missed one
+    assert not regular_strikes(np.array([0, 30, 60]), np.array([15, 45]), 150, 75)  # stops early
+    assert not regular_strikes(np.array([0, 30, 60]), np.array([15, 45]), 70, 25)  # too slow
 
 
 def test_uneven_steps_give_the_step_asymmetry() -> None:
