@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
+from gaitpose.pose.lr_swaps import mirror_permutation
+
 HIPS = (23, 24)
 MIN_SCORE = 0.3
 
@@ -57,9 +59,17 @@ def box_iou(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def pose_distance(a: np.ndarray, b: np.ndarray) -> float:
-    """Median distance between corresponding keypoints, in body heights of ``a``."""
+    """Median distance between corresponding keypoints, in body heights of ``a``.
+
+    Left/right label swaps do not count: the smaller of the distances to ``b`` as labelled and
+    to ``b`` mirrored (MediaPipe swaps the labels of people facing the camera now and then).
+    """
     a = np.asarray(a, np.float64)
     b = np.asarray(b, np.float64)
+    return min(_median_distance(a, b), _median_distance(a, b[mirror_permutation(len(b))]))
+
+
+def _median_distance(a: np.ndarray, b: np.ndarray) -> float:
     both = np.isfinite(a[:, :2]).all(1) & np.isfinite(b[:, :2]).all(1)
     conf = both & (a[:, 2] >= MIN_SCORE) & (b[:, 2] >= MIN_SCORE)
     use = conf if conf.sum() >= 4 else both
