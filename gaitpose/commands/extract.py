@@ -135,7 +135,7 @@ def run(args: argparse.Namespace) -> int:
     at = _check_person(args)
     shard = None
     if args.shard is not None:
-        from gaitpose.pose.batch import parse_shard
+        from gaitpose.io.shards import parse_shard
 
         try:
             shard = parse_shard(args.shard)

@@ -16,7 +16,11 @@ Biomechanical asymmetry features (ASYMMETRY.md) from Sequence .npz files, folder
 or OpenGait trees with a pose modality (fps from cohort.json beside the tree, or --fps).
 One row per sequence keyed by id (and class when known), QC columns prefixed qc_, a `usable`
 flag with the reason; the data dictionary goes to <output stem>.dictionary.csv.
-A bad input is reported and skipped; exit 1 if any input failed."""
+A bad input is reported and skipped; exit 1 if any input failed.
+
+Clusters: --shard I/N (0 <= I < N) processes every N-th input of the sorted list from the I-th;
+`gaitpose features --join PART... -o FILE` then joins the shards' tables into one (rows sorted
+by source, view) and writes its dictionary."""
 
 KEY_COLUMNS = ("id", "class", "view", "source")
 
@@ -66,6 +70,8 @@ def add_parser(subparsers, name: str, help_: str) -> argparse.ArgumentParser:
         help="do not de-rotate front/back views by the estimated camera roll",
     )
     p.add_argument("-j", "--jobs", type=int, default=1, help="worker processes (1)")
+    p.add_argument("--shard", metavar="I/N", help="only this share of the sorted inputs (0 <= I < N)")
+    p.add_argument("--join", action="store_true", help="the inputs are feature tables (shards): join them into -o")
     p.set_defaults(func=run)
     return p
 
@@ -110,13 +116,40 @@ def process_one(
         "view": item.view,
         "source": str(item.source),
     }
-    row = {**keys, **res.row}
+    row = {**keys, **res.row, "qc_lr_swaps": lr_swaps_recorded(seq)}
     cycles = [{"id": item.id, "class": keys["class"], "view": item.view, **c} for c in res.cycles]
     return row, cycles, (res.frames if want_frames else None), ""
 
 
+def lr_swaps_recorded(seq) -> float:
+    """The left/right swaps ``gaitpose extract`` corrected (Sequence meta ``lr_swaps``), else NaN."""
+    value = seq.meta.get("lr_swaps")
+    return float(value) if isinstance(value, (int, float)) else float("nan")
+
+
 def _star(args):
     return process_one(*args)
+
+
+def join_tables(parts: list[str], out: Path) -> int:
+    """``--join``: concatenate feature tables (sorted by source, view) into ``out`` + its dictionary."""
+    import pandas as pd
+
+    from gaitpose.features.dictionary import DICTIONARY_FIELDS, dictionary_rows
+
+    frames = []
+    for part in parts:
+        try:
+            frames.append(pd.read_parquet(part) if part.lower().endswith(".parquet") else pd.read_csv(part))
+        except Exception as exc:  # noqa: BLE001 - one line per unreadable part
+            print(f"gaitpose features: {part}: not a readable feature table ({type(exc).__name__})", file=sys.stderr)
+            return 1
+    df = pd.concat(frames, ignore_index=True).sort_values(["source", "view"], kind="stable", na_position="first")
+    write_table(df.reset_index(drop=True), out)
+    dict_path = out.with_name(out.stem + ".dictionary.csv")
+    write_table(pd.DataFrame(dictionary_rows(df.columns), columns=list(DICTIONARY_FIELDS)), dict_path)
+    print(f"gaitpose features: joined {len(parts)} tables, {len(df)} sequences → {out}", file=sys.stderr)
+    return 0
 
 
 def run(args: argparse.Namespace) -> int:
@@ -139,7 +172,23 @@ def run(args: argparse.Namespace) -> int:
         hampel_sigmas=args.hampel_sigmas, min_strides=args.min_strides,
         correct_roll=not args.no_roll_correction,
     )  # fmt: skip
+    if args.join:
+        for part in args.inputs:
+            _table_format(part, "--join")
+        return join_tables(args.inputs, Path(args.output))
+    shard = None
+    if args.shard is not None:
+        from gaitpose.io.shards import parse_shard
+
+        try:
+            shard = parse_shard(args.shard)
+        except ValueError as exc:
+            raise UsageError(f"--shard: {exc}") from None
     items, errors = discover_inputs(args.inputs, args.fps)
+    if shard is not None:
+        from gaitpose.io.shards import take_shard
+
+        items = take_shard(items, shard, key=lambda it: f"{it.source}\0{it.view}")
     for e in errors:
         print(f"gaitpose features: {e}", file=sys.stderr)
     if not items:

@@ -29,6 +29,7 @@ from typing import Any
 
 from gaitpose.io.atomic import atomic_write_text
 from gaitpose.io.sequence import Sequence, SequenceFormatError, load_sequence, save_sequence
+from gaitpose.io.shards import take_shard
 from gaitpose.io.video import VideoError, find_videos
 from gaitpose.pose.backends import native_stderr_silenced, quiet_mediapipe_env
 from gaitpose.pose.extract import ExtractError, extract_people
@@ -366,14 +367,6 @@ class _Bars:
             self.overall.close()
 
 
-def parse_shard(text: str) -> tuple[int, int]:
-    """``"I/N"`` → (I, N) with 0 <= I < N; ValueError otherwise."""
-    m = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", text)
-    if not m or not 0 <= int(m[1]) < int(m[2]):
-        raise ValueError(f"expected I/N with 0 <= I < N (e.g. 0/4 ... 3/4), got {text!r}")
-    return int(m[1]), int(m[2])
-
-
 def shard_manifest_name(shard: tuple[int, int] | None) -> str:
     return MANIFEST_NAME if shard is None else f"manifest.shard-{shard[0]}-of-{shard[1]}.csv"
 
@@ -386,9 +379,8 @@ def select_shard(jobs: list[Job], missing: list[Path], shard: tuple[int, int] | 
     """
     if shard is None:
         return jobs, missing
-    i, n = shard
-    keyed = sorted([(str(j.input), "j", j) for j in jobs] + [(str(m), "m", m) for m in missing], key=lambda x: x[:2])
-    mine = keyed[i::n]
+    mine = take_shard([(str(j.input), "j", j) for j in jobs] + [(str(m), "m", m) for m in missing], shard,
+                      key=lambda x: x[0] + "\0" + x[1])  # fmt: skip
     return [x[2] for x in mine if x[1] == "j"], [x[2] for x in mine if x[1] == "m"]
 
 
@@ -611,7 +603,6 @@ __all__ = [
     "assign_names",
     "collect_inputs",
     "merge_manifests",
-    "parse_shard",
     "plan_jobs",
     "read_manifest",
     "run_batch",

@@ -238,7 +238,7 @@ def build_sequence(det: Detections, choice: Choice, path: Path, backend: str, si
     if not arrays["detected"].any():
         raise ExtractError("no person detected")
     swaps = find_swaps(arrays["keypoints"], arrays["detected"])
-    fixed = apply_swaps({k: arrays[k] for k in ("keypoints", "depth", "world")}, swaps.swapped)
+    fixed = apply_swaps({k: arrays[k] for k in ("keypoints", "depth", "world")}, swaps)
     meta: dict[str, Any] = {
         "source": str(path.resolve()),
         "backend": backend,

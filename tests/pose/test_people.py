@@ -106,9 +106,9 @@ def test_overlay_colours_the_chosen_and_numbers_the_others(all_out):
 
 
 # ----------------------------------------------------------------------------- constructed cases
-def _pose(cx: float, cy: float, h: float = 200.0) -> np.ndarray:
-    """A stick figure of height h around (cx, cy): 33 keypoints, all visible."""
-    rng = np.random.default_rng(int(cx * 7 + cy))
+def _pose(cx: float, cy: float, h: float = 200.0, who: int = 0) -> np.ndarray:
+    """Person ``who``'s figure (fixed random joint offsets) of height h around (cx, cy), all joints visible."""
+    rng = np.random.default_rng(who)
     offs = rng.uniform(-0.5, 0.5, (33, 2)) * [0.3 * h, h]
     offs[[23, 24]] = [[-0.05 * h, 0], [0.05 * h, 0]]
     kp = np.ones((33, 3))
@@ -120,7 +120,7 @@ def test_tracks_do_not_swap_when_people_cross_and_bridge_an_occlusion():
     frames = []
     for t in range(40):
         a = _pose(100 + 10 * t, 300)  # walks right
-        b = _pose(500 - 10 * t, 300, h=150)  # walks left, smaller
+        b = _pose(500 - 10 * t, 300, h=150, who=1)  # walks left, smaller
         people = [b, a] if t % 2 else [a, b]  # detection order changes
         if 18 <= t <= 22:
             people = [a]  # b hidden behind a for 5 frames
@@ -145,9 +145,9 @@ def test_rules_on_constructed_tracks():
     for t in range(100):
         people = [_pose(100, 300, h=300)]  # stands still, large, from frame 0
         if t >= 10:
-            people.append(_pose(200 + 8 * (t - 10), 320))  # walks, from frame 10
+            people.append(_pose(200 + 8 * (t - 10), 320, who=1))  # walks, from frame 10
         if t >= 40:
-            people.append(_pose(900, 200, h=100))  # small, still
+            people.append(_pose(900, 200, h=100, who=2))  # small, still
         frames.append(people)
     s = [summarize(tr, frames) for tr in link_tracks(frames)]
     assert [choose_by_rule(s, r, 100)[0].id for r in ("walker", "largest", "longest", "first")] == [2, 1, 1, 1]

@@ -9,7 +9,8 @@ import pytest
 from extract_helpers import person_clip, shared_path
 
 from gaitpose.cli import main
-from gaitpose.pose.batch import assign_names, parse_shard, read_manifest, select_shard
+from gaitpose.io.shards import parse_shard
+from gaitpose.pose.batch import assign_names, read_manifest, select_shard
 
 TIMING = ("seconds",)
 
