@@ -34,25 +34,31 @@ def add_parser(subparsers, name: str, help_: str) -> argparse.ArgumentParser:
     return p
 
 
+def _read(path: Path, what: str):
+    """A table read with :func:`read_table`; :class:`InputError` (exit 1) when it cannot be."""
+    from gaitpose.cli import MISSING, InputError
+    from gaitpose.features.report import read_table
+
+    if not path.is_file():
+        raise InputError(f"{path}: {'a folder, not a ' + what if path.is_dir() else MISSING}")
+    try:
+        return read_table(path)
+    except Exception as exc:  # noqa: BLE001 - any unreadable table
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        raise InputError(f"{path}: unreadable {what} ({reason})") from None
+
+
 def run(args: argparse.Namespace) -> int:
-    from gaitpose.cli import UsageError
-    from gaitpose.features.report import make_report, read_table
+    from gaitpose.cli import InputError, UsageError
+    from gaitpose.features.report import make_report
 
     path = Path(args.features)
-    if not path.is_file():
-        raise UsageError(f"{path}: no such file")
-    try:
-        features = read_table(path)
-    except Exception as exc:  # noqa: BLE001 - any unreadable table
-        raise UsageError(f"{path}: unreadable table ({exc})") from None
+    features = _read(path, "table")
     if "id" not in features.columns:
-        raise UsageError(f"{path}: no id column")
+        raise InputError(f"{path}: no id column")
     labels = None
     if args.labels:
-        try:
-            labels = read_table(args.labels)
-        except Exception as exc:  # noqa: BLE001
-            raise UsageError(f"{args.labels}: unreadable CSV ({exc})") from None
+        labels = _read(Path(args.labels), "CSV")
     elif "class" not in features.columns:
         raise UsageError(f"{path} has no class column: pass --labels CSV")
     try:
