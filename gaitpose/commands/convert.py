@@ -23,12 +23,15 @@ def add_parser(subparsers, name: str, help_: str) -> argparse.ArgumentParser:
     )
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="files or folders to convert")
     p.add_argument("--to", required=True, choices=("npz", "opengait", "pyskl", "trc"), help="output format")
-    p.add_argument("-o", "--output", required=True, help="output folder (pyskl: a .pkl file or folder)")
+    p.add_argument("-o", "--output", required=True, metavar="OUT",
+                   help="output folder (pyskl: a .pkl file or folder)")
     p.add_argument("--labels", metavar="CSV",
                    help="CSV with columns id,class (optional view, split): classes for opengait/pyskl; "
                         "a split column (train/test) also gives opengait output a partition.json")
     p.add_argument("--view", default=None, help="view folder name for opengait output when unknown (default 000)")
-    p.add_argument("--fps", type=float, default=None, help="frame rate for inputs that do not store it")
+    p.add_argument("--fps", type=float, default=None, metavar="F",
+                   help="frame rate for inputs that store none (OpenPose, pyskl, Scoliosis1K pkls, "
+                        "OpenGait trees without cohort.json; default 30)")
     p.add_argument("--units", choices=("m", "mm"), default="m", help="TRC units (default m)")
     add_quiet_flag(p)
     p.set_defaults(func=run)
@@ -55,6 +58,8 @@ def run(args: argparse.Namespace) -> int:
             raise InputError(f"{args.labels}: {reason}") from None
         except ValueError as exc:  # the message names the file
             raise InputError(str(exc)) from None
+    if args.fps is not None and not args.fps > 0:
+        raise UsageError(f"--fps must be positive, got {args.fps}")
     out = Path(args.output)
     if args.to == "pyskl":
         pkl_path = out if out.suffix == ".pkl" else out / "sequences.pkl"

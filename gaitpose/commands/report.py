@@ -28,8 +28,8 @@ def add_parser(subparsers, name: str, help_: str) -> argparse.ArgumentParser:
     )
     p.add_argument("--labels", metavar="CSV", help="CSV with columns id and class (or label)")
     p.add_argument("-o", "--output", required=True, metavar="DIR", help="output folder")
-    p.add_argument("--top", type=int, default=12, help="features to plot (12)")
-    p.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples (1000)")
+    p.add_argument("--top", type=int, default=12, metavar="N", help="features to plot (default 12)")
+    p.add_argument("--bootstrap", type=int, default=1000, metavar="N", help="bootstrap resamples (default 1000)")
     p.set_defaults(func=run)
     return p
 

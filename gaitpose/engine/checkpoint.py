@@ -134,7 +134,7 @@ def _flatten(d: Any, prefix: str) -> dict[str, Any]:
 def _show(v: Any) -> str:
     if isinstance(v, list):
         return "[" + ",".join(_show(x) for x in v) + "]"
-    return "(not set)" if v is _ABSENT else str(v)
+    return "(default)" if v is _ABSENT else str(v)
 
 
 _ABSENT = object()

@@ -204,12 +204,12 @@ def evaluate(
         ``split``, ``dropped_modalities``, ``label_order`` and ``iteration``.
     """
     path = Path(checkpoint)
+    cfg = None if config is None else base_config(load_config(config, overrides))  # its errors first
     state = load_checkpoint(path)
-    if config is None:
+    if cfg is None:
         if not is_gaitpose_checkpoint(state) or not state.get("config"):
             raise ConfigError(f"{path}: holds no config; pass one")
-        config = state["config"]
-    cfg = base_config(load_config(config, overrides))
+        cfg = base_config(load_config(state["config"], overrides))
     from_checkpoint = use_checkpoint_model_settings(cfg, state, path)
     device = resolve_device(cfg["trainer_cfg"]["device"])
     from gaitpose.engine.trainer import set_cpu_threads
