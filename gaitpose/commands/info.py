@@ -107,7 +107,7 @@ def summarize(path: Path) -> str:
     import zipfile
 
     if not path.exists():
-        raise FileNotFoundError("no such file")
+        raise FileNotFoundError("no such file or directory")
     if path.is_dir():
         raise IsADirectoryError("is a folder")
     if path.suffix.lower() == ".npz" or zipfile.is_zipfile(path):

@@ -18,7 +18,6 @@ import os
 import queue
 import re
 import signal
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -319,52 +318,40 @@ def _mp_context():
 
 # ------------------------------------------------------------------------------------------- batch
 class _Bars:
-    """tqdm bars: overall (videos) + one per worker slot (frames)."""
+    """Progress (gaitpose.progress): videos overall, and on a terminal one bar per worker slot (frames)."""
 
     def __init__(self, enabled: bool, total: int, slots: int) -> None:
-        self.enabled = enabled
-        self.slots: list[Any] = []
-        self.overall = None
-        if not enabled:
-            return
-        from tqdm import tqdm
+        from gaitpose.progress import Progress
 
-        self._tqdm = tqdm
-        self.overall = tqdm(total=total, desc="videos", unit="video", position=0, dynamic_ncols=True)
+        self.overall = Progress(total, "videos", "video", enabled=enabled, position=0)
+        self.enabled = self.overall.mode == "bar"  # per-frame bars: a terminal only
         self.slots = [
-            tqdm(total=0, desc="", unit="frame", position=i + 1, leave=False, dynamic_ncols=True)
-            for i in range(slots)
+            Progress(0, "", "frame", enabled=self.enabled, inner=True, position=i + 1) for i in range(slots)
         ]
 
     def start(self, slot: int, name: str, total: int) -> None:
         if self.enabled:
-            bar = self.slots[slot]
-            bar.reset()
-            bar.total = total or None
-            bar.set_description_str(name[:30])
+            self.slots[slot].reset(total or None, desc=name[:30])
 
     def update(self, slot: int, done: int, total: int) -> None:
         if self.enabled:
             bar = self.slots[slot]
             if total and bar.total != total:
-                bar.total = total
-            bar.update(done - bar.n)
+                bar.reset(total)
+                bar.update(done)
+            else:
+                bar.update(done - bar.n)
 
     def finish_one(self) -> None:
-        if self.overall is not None:
-            self.overall.update(1)
+        self.overall.update(1)
 
     def write(self, line: str) -> None:
-        if self.enabled:
-            self._tqdm.write(line, file=sys.stderr)
-        else:
-            print(line, file=sys.stderr, flush=True)
+        self.overall.write(line)
 
     def close(self) -> None:
         for bar in self.slots:
             bar.close()
-        if self.overall is not None:
-            self.overall.close()
+        self.overall.close()
 
 
 def shard_manifest_name(shard: tuple[int, int] | None) -> str:
@@ -456,7 +443,8 @@ def run_batch(
         person, person_at, backend, model, silhouettes, fps: see :func:`gaitpose.pose.extract.extract_people`.
         overlay: also write ``<name>.overlay.mp4``.
         force: redo inputs whose output is already complete (otherwise ``skipped``).
-        progress: tqdm bars (overall and per video).
+        progress: progress of the batch (:mod:`gaitpose.progress`: bars for the videos and their
+            frames on a terminal, a few lines in a log).
         prog: prefix of the one-line error messages on stderr.
         shard: (I, N): only this shard's share of the inputs; the manifest is
             ``manifest.shard-I-of-N.csv`` (join them with :func:`merge_manifests`).
@@ -477,15 +465,11 @@ def run_batch(
         settings.model = str(default_bundle())  # built once here, not by every worker
     results: dict[str, JobResult] = {}
     order: list[str] = []
-    if progress:  # bars only on a terminal (logs and pipes get the one-line messages only)
-        try:
-            progress = sys.stderr.isatty()
-        except (AttributeError, ValueError):
-            progress = False
     # Native logs (MediaPipe, FFmpeg) are silenced for the whole batch; the bars are created inside so
-    # that they write to the real stderr.
+    # that they write to the real stderr. In a log: a line per tenth of the videos, no frame bars.
     with native_stderr_silenced():
         bars = _Bars(progress, total=len(planned) + len(missing), slots=max(1, min(jobs, len(planned))))
+        progress = bars.enabled
         try:
             _batch(planned, missing, manifest, force, jobs, settings, bars, progress, prog, results, order)
         finally:
