@@ -212,6 +212,10 @@ def test_usage_errors(clips, tmp_path, capsys):
     for extra in bad:
         assert main(["extract", str(clips / "walker.mp4"), "-o", str(tmp_path / "o"), *extra]) == 2, extra
     assert main(["extract", "--merge-manifests", str(tmp_path / "o"), str(clips / "walker.mp4")]) == 2
+    from gaitpose.commands.extract import PERSON_MODES as listed
+    from gaitpose.pose.extract import PERSON_MODES
+
+    assert listed == PERSON_MODES  # the parser's copy (kept there so that --help imports no scipy)
     assert main(["extract", str(clips / "walker.mp4"), "-o", str(tmp_path / "o"), "--model", "x.task"]) == 2
     # Other usage errors: a folder without videos, -j 0, a non-positive --fps.
     (tmp_path / "empty").mkdir()

@@ -134,7 +134,7 @@ def test_info_on_produced_file(walk_out, capsys):
     assert main(["info", str(walk_out / "walk_outdoor.npz")]) == 0
     out = capsys.readouterr().out
     for piece in ("230 frames", "30 fps", "7.67 s", "1768x994", "mediapipe33", "silhouettes uint8 [230, 64, 64]",
-                  "backend tasks", "walk_outdoor.mp4"):  # fmt: skip
+                  "backend tasks", "walk_outdoor.mp4", "person: walker, track", "left/right swaps corrected"):  # fmt: skip
         assert piece in out, (piece, out)
 
 
