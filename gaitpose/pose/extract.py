@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 import platform
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -65,7 +64,6 @@ class Detections:
     reported_fps: float
     reported_frames: int
     model: str
-    seconds: float = 0.0
 
 
 @dataclass
@@ -148,7 +146,6 @@ def detect_frames(
     people: list[list[Person]] = []
     indices: list[int] = []
     step_ms = 1000.0 / reader.fps
-    t0 = time.perf_counter()
     reader.start()  # decode the first frames while the graph loads
     try:
         be = make_backend(backend, model, segmentation=silhouettes or masks, num_poses=MAX_PEOPLE if multi else 1)
@@ -173,7 +170,7 @@ def detect_frames(
     if not any(people):
         raise ExtractError("no person detected")
     return Detections(people, indices, reader.fps, reader.size, reader.reported_fps, reader.frame_count,
-                      be.model_description, time.perf_counter() - t0)  # fmt: skip
+                      be.model_description)  # fmt: skip
 
 
 def _pick_of(track: TrackSummary, det: Detections, tracks_raw: dict[int, dict[int, int]]) -> list[int]:
