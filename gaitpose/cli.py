@@ -4,7 +4,18 @@ Each sub-command lives in its own module under :mod:`gaitpose.commands`, exposin
 ``add_parser(subparsers)`` (registers the parser, sets ``func``) and is imported only
 when named, so ``gaitpose info`` does not pay for importing torch or mediapipe.
 
-Exit codes: 0 success, 1 some inputs failed (the rest processed), 2 bad usage.
+Conventions shared by every command:
+
+- exit codes: 0 success; 1 when an input (a file or folder named on the command line: a video,
+  a Sequence, a config, a checkpoint, a table) is missing or could not be read or processed,
+  the other inputs still processed; 2 on bad usage (unknown flags, bad values, options that
+  do not go together, a setting this machine cannot honour such as ``device=cuda`` without a GPU);
+- errors: one line on stderr, ``gaitpose <command>: <path>: <reason>``, never a traceback for
+  an expected failure;
+- the same flags for the same ideas: ``-o/--output``, ``-j/--jobs N`` worker processes
+  (default 1), ``-q/--quiet`` (no progress output), ``--fps F`` (the frame rate to use for an
+  input that stores none), ``--set KEY=VALUE`` (config overrides), ``--force`` (redo/overwrite);
+- progress: a bar on a terminal, a few plain lines in a log (:mod:`gaitpose.progress`).
 """
 
 from __future__ import annotations
@@ -30,8 +41,45 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
+#: the reason given for a path that does not exist, by every command
+MISSING = "no such file or directory"
+
+
 class UsageError(Exception):
     """Bad command-line usage (exit code 2)."""
+
+
+class InputError(Exception):
+    """An input that stops the command could not be read (exit code 1); the message names it."""
+
+
+def add_jobs_flag(parser: argparse.ArgumentParser, what: str = "worker processes") -> None:
+    """``-j/--jobs N``, the same flag and default (1) in every command."""
+    parser.add_argument("-j", "--jobs", type=int, default=1, metavar="N", help=f"{what} (default 1)")
+
+
+def add_quiet_flag(parser: argparse.ArgumentParser) -> None:
+    """``-q/--quiet``: no progress output (errors and the final summary still print)."""
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bars or progress lines")
+
+
+def check_jobs(jobs: int | None) -> None:
+    if jobs is not None and jobs < 1:
+        raise UsageError(f"-j/--jobs must be at least 1, got {jobs}")
+
+
+class DeprecatedAlias(argparse.Action):
+    """A renamed flag that still works: stores into the new flag's dest and says so on stderr."""
+
+    def __init__(self, option_strings, dest, new: str, **kwargs):
+        self.new = new
+        kwargs.setdefault("help", argparse.SUPPRESS)
+        kwargs.setdefault("default", argparse.SUPPRESS)
+        super().__init__(option_strings, dest, **kwargs)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        print(f"{parser.prog}: {option_string} is deprecated, use {self.new}", file=sys.stderr)
+        setattr(namespace, self.dest, values)
 
 
 def build_parser(argv: list[str]) -> argparse.ArgumentParser:
@@ -75,6 +123,9 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as exc:
         print(f"gaitpose {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except InputError as exc:
+        print(f"gaitpose {args.command}: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("gaitpose: interrupted", file=sys.stderr)
         return 130

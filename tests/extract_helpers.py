@@ -80,3 +80,23 @@ def shared_path(name: str) -> Path:
     if not path.is_file():
         pytest.skip(f"real clip {name} not found in {root} (set GAITPOSE_SHARED_DATA)")
     return path
+
+
+def two_person_clip(path: Path, source: Path, n: int = 50, scale: float = 0.5) -> Path:
+    """Two real people side by side, from two stretches of walk_outdoor.mp4 (not committed, built here).
+
+    Left panel: x 450–850 of frames 0..n-1 (the man standing and jumping on the box; the woman is
+    still hidden behind the tree). Right panel: x 760–1560 of frames 60..60+n-1 (the woman walking
+    right to left across the lawn). Output: (400 + 800) x 994 scaled by ``scale``, same fps.
+    """
+    cap = cv2.VideoCapture(str(source))
+    fps = cap.get(cv2.CAP_PROP_FPS)
+    frames = []
+    while len(frames) < 60 + n:
+        ok, f = cap.read()
+        assert ok
+        frames.append(f)
+    cap.release()
+    out = [np.concatenate([frames[t][:, 450:850], frames[60 + t][:, 760:1560]], axis=1) for t in range(n)]
+    out = [cv2.resize(f, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) for f in out]
+    return write_video(path, out, fps=fps)

@@ -1,15 +1,21 @@
-"""Speed of `gaitpose extract` against a bare MediaPipe loop, and -j 1 vs -j 2 scaling.
+"""Speed of `gaitpose extract` against bare MediaPipe loops, and -j 1 vs -j 2 scaling.
 
 Usage (from the repository root):
 
     python experiments/benchmarks/extract_speed.py [CLIP] [--rounds 3] [--mode speed|scaling|both]
                                                    [--copies 4] [--frames N]
 
-speed:   in one process, alternating A B A B ... (``--rounds`` times): A = a bare loop
-         (cv2 read, cvtColor, ``mediapipe.solutions.pose.Pose.process`` with the pipeline's settings:
-         model_complexity 1, smooth_landmarks, segmentation on), B = the extraction pipeline with
-         one worker (``run_batch(jobs=1)``: threaded decode, keypoints, silhouettes, atomic .npz).
-         Prints frames/s of each and the ratio pipeline wall / bare wall (median over rounds).
+speed:   in one process, each round runs four things in turn (``--rounds`` times):
+         bare-multi  = cv2 read, cvtColor, PoseLandmarker ``detect_for_video`` (tasks API, VIDEO
+                       mode, num_poses 4, segmentation masks on, the bundle the default path uses);
+         default     = ``gaitpose extract`` with default options (``run_batch(person="walker")``:
+                       threaded decode, every person, tracking, choice, left/right swaps,
+                       silhouettes, atomic .npz);
+         bare-single = cv2 read, cvtColor, ``mediapipe.solutions.pose.Pose.process`` (model_complexity
+                       1, smooth_landmarks, segmentation on: the single-person path's settings);
+         single      = ``run_batch(person="single")`` (the legacy single-person path).
+         Prints frames/s of each and three wall-time ratios (median over rounds):
+         default / bare-multi, single / bare-single, and default / single (the multi-person cost).
 scaling: ``--copies`` symlinks of the clip in a temp folder, extracted with -j 1 and -j 2
          (worker processes); prints videos/s and the ratio wall(-j 2) / wall(-j 1).
 
@@ -43,8 +49,36 @@ def cpu_seconds() -> float:
     return ru.ru_utime + ru.ru_stime
 
 
+def bare_multi_loop(clip: Path, model: Path, num_poses: int) -> tuple[float, int]:
+    """Wall seconds and frames of a plain PoseLandmarker loop (graph creation included)."""
+    import cv2
+    import mediapipe as mp
+    from mediapipe.tasks.python import BaseOptions, vision
+
+    t0 = time.perf_counter()
+    with native_stderr_silenced():
+        options = vision.PoseLandmarkerOptions(
+            base_options=BaseOptions(model_asset_path=str(model)), running_mode=vision.RunningMode.VIDEO,
+            num_poses=num_poses, min_pose_detection_confidence=0.5, min_pose_presence_confidence=0.5,
+            min_tracking_confidence=0.5, output_segmentation_masks=True)  # fmt: skip
+        landmarker = vision.PoseLandmarker.create_from_options(options)
+        cap = cv2.VideoCapture(str(clip))
+        fps = cap.get(cv2.CAP_PROP_FPS) or 30.0
+        n = 0
+        while True:
+            ok, frame = cap.read()
+            if not ok:
+                break
+            image = mp.Image(image_format=mp.ImageFormat.SRGB, data=cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
+            landmarker.detect_for_video(image, int(round(n * 1000 / fps)))
+            n += 1
+        cap.release()
+        landmarker.close()
+    return time.perf_counter() - t0, n
+
+
 def bare_loop(clip: Path) -> tuple[float, int]:
-    """Wall seconds and frames of the plain MediaPipe loop (graph creation included)."""
+    """Wall seconds and frames of the plain legacy MediaPipe loop (graph creation included)."""
     import cv2
     from mediapipe.python.solutions import pose as mp_pose
 
@@ -66,11 +100,11 @@ def bare_loop(clip: Path) -> tuple[float, int]:
     return time.perf_counter() - t0, n
 
 
-def pipeline(clips: list[Path], out: Path, jobs: int = 1) -> float:
-    from gaitpose.pose.extract import run_batch
+def pipeline(clips: list[Path], out: Path, jobs: int = 1, person: str = "walker") -> float:
+    from gaitpose.pose.batch import run_batch
 
     t0 = time.perf_counter()
-    results = run_batch(clips, out, jobs=jobs, force=True, progress=False)
+    results = run_batch(clips, out, jobs=jobs, force=True, progress=False, person=person)
     wall = time.perf_counter() - t0
     bad = [r for r in results if r.status != "ok"]
     if bad:
@@ -97,6 +131,42 @@ def cut_clip(clip: Path, frames: int, folder: Path) -> Path:
     return out
 
 
+def speed(clip: Path, tmp: Path, rounds: int) -> None:
+    """The four runs per round and the three ratios (see the module docstring)."""
+    from gaitpose.pose.extract import MAX_PEOPLE
+    from gaitpose.pose.task_bundle import default_bundle
+
+    model = default_bundle()
+    runs = {
+        "bare-multi": lambda: bare_multi_loop(clip, model, MAX_PEOPLE)[0],
+        "default": lambda: pipeline([clip], tmp / "default", person="walker"),
+        "bare-single": lambda: bare_loop(clip)[0],
+        "single": lambda: pipeline([clip], tmp / "single", person="single"),
+    }
+    frames = bare_loop(clip)[1]  # also warms the file cache
+    walls: dict[str, list[float]] = {k: [] for k in runs}
+    cpus: dict[str, list[float]] = {k: [] for k in runs}
+    for r in range(rounds):
+        line = []
+        for name, run in runs.items():
+            c0 = cpu_seconds()
+            wall = run()
+            walls[name].append(wall)
+            cpus[name].append(cpu_seconds() - c0)
+            line.append(f"{name} {frames / wall:6.2f} f/s ({wall:.1f} s, cpu {cpus[name][-1]:.1f} s)")
+        print(f"round {r + 1} (load {os.getloadavg()[0]:.1f}): " + "   ".join(line), flush=True)
+    med = {k: statistics.median(v) for k, v in walls.items()}
+    per_round = {
+        (a, b): statistics.median(x / y for x, y in zip(walls[a], walls[b]))
+        for a, b in (("default", "bare-multi"), ("single", "bare-single"), ("default", "single"))
+    }
+    print(f"speed ({frames} frames, median of {rounds} rounds): "
+          + ", ".join(f"{k} {frames / v:.2f} frames/s" for k, v in med.items()))  # fmt: skip
+    for (a, b), ratio in per_round.items():
+        cpu = statistics.median(cpus[a]) / statistics.median(cpus[b])
+        print(f"ratio {a} / {b}: wall {med[a] / med[b]:.3f} (median per-round ratio {ratio:.3f}); cpu {cpu:.3f}")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     shared = Path(os.environ.get("GAITPOSE_SHARED_DATA", ROOT.parent / "shared" / "data"))
@@ -116,27 +186,7 @@ def main() -> int:
         if args.frames:
             clip = cut_clip(clip, args.frames, tmp)
         if args.mode in ("speed", "both"):
-            bare, pipe, cpu_a, cpu_b = [], [], [], []
-            frames = 0
-            for r in range(args.rounds):
-                c0 = cpu_seconds()
-                wall_a, frames = bare_loop(clip)
-                c1 = cpu_seconds()
-                wall_b = pipeline([clip], tmp / "speed", jobs=1)
-                c2 = cpu_seconds()
-                bare.append(wall_a)
-                pipe.append(wall_b)
-                cpu_a.append(c1 - c0)
-                cpu_b.append(c2 - c1)
-                print(f"round {r + 1}: bare {frames / wall_a:6.2f} frames/s ({wall_a:.2f} s, cpu {c1 - c0:.2f} s)   "
-                      f"pipeline -j 1 {frames / wall_b:6.2f} frames/s ({wall_b:.2f} s, cpu {c2 - c1:.2f} s)   "
-                      f"ratio {wall_b / wall_a:.3f}", flush=True)  # fmt: skip
-            ma, mb = statistics.median(bare), statistics.median(pipe)
-            ratios = statistics.median(b / a for a, b in zip(bare, pipe))
-            print(f"speed ({frames} frames, median of {args.rounds}): bare {frames / ma:.2f} frames/s, "
-                  f"pipeline {frames / mb:.2f} frames/s, ratio pipeline/bare wall {mb / ma:.3f} "
-                  f"(median of per-round ratios {ratios:.3f}); CPU seconds bare {statistics.median(cpu_a):.2f}, "
-                  f"pipeline {statistics.median(cpu_b):.2f}, ratio {statistics.median(cpu_b) / statistics.median(cpu_a):.3f}")  # fmt: skip
+            speed(clip, tmp, args.rounds)
         if args.mode in ("scaling", "both"):
             links = tmp / "copies"
             links.mkdir()

@@ -40,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
     tables = []
     for path in (Path(args.a), Path(args.b)):
         if not path.is_file():
-            print(f"gaitpose agreement: {path}: no such file", file=sys.stderr)
+            print(f"gaitpose agreement: {path}: no such file or directory", file=sys.stderr)
             return 1
         try:
             df = read_table(path)

@@ -7,6 +7,8 @@ import sys
 
 
 def add_parser(subparsers, name: str, help_: str) -> argparse.ArgumentParser:
+    from gaitpose.cli import add_quiet_flag
+
     p = subparsers.add_parser(
         name,
         help=help_,
@@ -21,13 +23,17 @@ def add_parser(subparsers, name: str, help_: str) -> argparse.ArgumentParser:
     )
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="files or folders to convert")
     p.add_argument("--to", required=True, choices=("npz", "opengait", "pyskl", "trc"), help="output format")
-    p.add_argument("-o", "--output", required=True, help="output folder (pyskl: a .pkl file or folder)")
+    p.add_argument("-o", "--output", required=True, metavar="OUT",
+                   help="output folder (pyskl: a .pkl file or folder)")
     p.add_argument("--labels", metavar="CSV",
                    help="CSV with columns id,class (optional view, split): classes for opengait/pyskl; "
                         "a split column (train/test) also gives opengait output a partition.json")
     p.add_argument("--view", default=None, help="view folder name for opengait output when unknown (default 000)")
-    p.add_argument("--fps", type=float, default=None, help="frame rate for inputs that do not store it")
+    p.add_argument("--fps", type=float, default=None, metavar="F",
+                   help="frame rate for inputs that store none (OpenPose, pyskl, Scoliosis1K pkls, "
+                        "OpenGait trees without cohort.json; default 30)")
     p.add_argument("--units", choices=("m", "mm"), default="m", help="TRC units (default m)")
+    add_quiet_flag(p)
     p.set_defaults(func=run)
     return p
 
@@ -37,8 +43,9 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from gaitpose import LABELS, label_index
-    from gaitpose.cli import UsageError
+    from gaitpose.cli import MISSING, InputError, UsageError
     from gaitpose.io.formats import read_inputs
+    from gaitpose.progress import Progress
 
     table: dict[str, dict[str, str]] = {}
     if args.labels:
@@ -46,8 +53,13 @@ def run(args: argparse.Namespace) -> int:
 
         try:
             table = read_labels_csv(args.labels)
-        except (OSError, ValueError) as exc:
-            raise UsageError(f"--labels {args.labels}: {exc}") from None
+        except OSError as exc:
+            reason = MISSING if not Path(args.labels).exists() else exc.strerror or exc
+            raise InputError(f"{args.labels}: {reason}") from None
+        except ValueError as exc:  # the message names the file
+            raise InputError(str(exc)) from None
+    if args.fps is not None and not args.fps > 0:
+        raise UsageError(f"--fps must be positive, got {args.fps}")
     out = Path(args.output)
     if args.to == "pyskl":
         pkl_path = out if out.suffix == ".pkl" else out / "sequences.pkl"
@@ -58,10 +70,12 @@ def run(args: argparse.Namespace) -> int:
     pyskl_items: list = []
     pyskl_split: dict[str, list[str]] = {}
 
+    bar = Progress(None, "convert", "seq", enabled=not args.quiet)
+
     def fail(msg: str) -> None:
         nonlocal failed
         failed += 1
-        print(f"gaitpose convert: {msg}", file=sys.stderr)
+        bar.write(f"gaitpose convert: {msg}")
 
     def class_of(item) -> str | None:
         row = table.get(item.name) or table.get(str(item.sequence.meta.get("id", "")))
@@ -74,6 +88,9 @@ def run(args: argparse.Namespace) -> int:
         return item.cls
 
     for inp in args.inputs:
+        if not Path(inp).exists():
+            fail(f"{inp}: {MISSING}")
+            continue
         try:
             items = list(read_inputs(inp, fps=args.fps))
         except (ValueError, OSError, pickle.UnpicklingError) as exc:
@@ -83,6 +100,7 @@ def run(args: argparse.Namespace) -> int:
             fail(f"{inp}: no sequences found")
             continue
         for item in items:
+            bar.update()
             if item.error:
                 fail(item.error)
                 continue
@@ -118,6 +136,7 @@ def run(args: argparse.Namespace) -> int:
                 written += 1
             except (ValueError, OSError) as exc:
                 fail(f"{inp} [{item.name}]: {exc}")
+    bar.close()
     if args.to == "opengait" and pyskl_split:  # splits known (CSV split column or source partition)
         from gaitpose.io.opengait import write_partition
 

@@ -11,10 +11,16 @@ accuracy, macro precision / recall / F1 (current OpenGait protocol), per-class s
 specificity (the 2024 paper's protocol), confusion matrix, positive-vs-rest ROC-AUC, bootstrap
 95 % intervals. Accepts gaitpose checkpoints and OpenGait ScoNet checkpoints ({'model': state dict}).
 With -o, also writes <stem>.confusion.png, <stem>.per_class.csv/.md and <stem>.predictions.csv.
+A gaitpose checkpoint stores the config it was trained with: its model is built with those
+model settings (model_cfg), and where they differ from CONFIG's the differences are listed on
+stderr and in the metrics JSON (model_settings_from_checkpoint); CONFIG gives the data and the
+evaluation settings.
 """
 
 
 def add_parser(subparsers, name: str, help_: str) -> argparse.ArgumentParser:
+    from gaitpose.cli import add_quiet_flag
+
     p = subparsers.add_parser(
         name, help=help_, description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -25,6 +31,7 @@ def add_parser(subparsers, name: str, help_: str) -> argparse.ArgumentParser:
                    help="override a config value (as for train)")
     p.add_argument("--drop", action="append", default=[], metavar="MODALITY",
                    help="remove a stream at test time (sils or pose; fusion models only)")
+    add_quiet_flag(p)
     p.set_defaults(func=run)
     return p
 
@@ -52,14 +59,16 @@ def format_report(report: dict) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from gaitpose.cli import UsageError
+    from gaitpose.cli import InputError, UsageError
     from gaitpose.engine.checkpoint import CheckpointError
-    from gaitpose.engine.config import ConfigError
+    from gaitpose.engine.config import ConfigError, ConfigFileError
     from gaitpose.engine.evaluator import evaluate
 
     try:
         report = evaluate(args.config, args.checkpoint, out=args.output, overrides=args.overrides,
-                          drop_modalities=args.drop)
+                          drop_modalities=args.drop, progress=not args.quiet)
+    except ConfigFileError as exc:
+        raise InputError(str(exc)) from None
     except ConfigError as exc:
         raise UsageError(str(exc)) from None
     except CheckpointError as exc:

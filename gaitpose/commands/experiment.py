@@ -18,6 +18,8 @@ nothing is trained: the tables are rebuilt from the cells already finished in DI
 
 
 def add_parser(subparsers, name: str, help_: str) -> argparse.ArgumentParser:
+    from gaitpose.cli import add_quiet_flag
+
     p = subparsers.add_parser(
         name, help=help_, description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -31,23 +33,28 @@ def add_parser(subparsers, name: str, help_: str) -> argparse.ArgumentParser:
                    help="run only these settings of the grid (comma-separated names)")
     p.add_argument("--report-only", action="store_true",
                    help="train nothing; rebuild results.* from the finished cells in DIR")
+    add_quiet_flag(p)
     p.set_defaults(func=run)
     return p
 
 
 def run(args: argparse.Namespace) -> int:
-    from gaitpose.cli import UsageError
+    from gaitpose.cli import InputError, UsageError, check_jobs
     from gaitpose.engine.checkpoint import CheckpointError
-    from gaitpose.engine.config import ConfigError
+    from gaitpose.engine.config import ConfigError, ConfigFileError
     from gaitpose.engine.experiment import CellsFailed, run_experiment
     from gaitpose.engine.trainer import TrainingDiverged
 
     out = Path(args.output) if args.output else Path("runs/experiments") / Path(args.config).stem
+    check_jobs(args.jobs)
+    overrides = [*args.overrides, *(["trainer.progress=false"] if args.quiet else [])]
     status = 0
     try:
-        run_experiment(args.config, out, overrides=args.overrides, jobs=args.jobs,
-                       report_only=args.report_only,
+        run_experiment(args.config, out, overrides=overrides, jobs=args.jobs,
+                       report_only=args.report_only, progress=not args.quiet,
                        only=[x for x in (args.only or "").split(",") if x] or None)
+    except ConfigFileError as exc:
+        raise InputError(str(exc)) from None
     except ConfigError as exc:
         raise UsageError(str(exc)) from None
     except (TrainingDiverged, CheckpointError) as exc:

@@ -56,7 +56,13 @@ def summarize_sequence(path: Path) -> str:
         versions = meta.get("versions")
         if isinstance(versions, dict) and versions:
             bits.append("versions " + ", ".join(f"{k} {v}" for k, v in sorted(versions.items())))
-        other = sorted(k for k in meta if k not in {"backend", "model", "source", "created", "versions"})
+        person = meta.get("person")
+        if isinstance(person, dict) and person.get("rule"):
+            bits.append(f"person: {person['rule']}" + (
+                f", track {person['track']} of {person.get('people', '?')} people" if "track" in person else ""))  # fmt: skip
+        if "lr_swaps" in meta:
+            bits.append(f"{meta['lr_swaps']} left/right swaps corrected")
+        other = sorted(k for k in meta if k not in {"backend", "model", "source", "created", "versions", "person", "lr_swaps"})
         if other:
             bits.append("other meta: " + ", ".join(other))
         if bits:
@@ -107,7 +113,7 @@ def summarize(path: Path) -> str:
     import zipfile
 
     if not path.exists():
-        raise FileNotFoundError("no such file")
+        raise FileNotFoundError("no such file or directory")
     if path.is_dir():
         raise IsADirectoryError("is a folder")
     if path.suffix.lower() == ".npz" or zipfile.is_zipfile(path):

@@ -28,31 +28,37 @@ def add_parser(subparsers, name: str, help_: str) -> argparse.ArgumentParser:
     )
     p.add_argument("--labels", metavar="CSV", help="CSV with columns id and class (or label)")
     p.add_argument("-o", "--output", required=True, metavar="DIR", help="output folder")
-    p.add_argument("--top", type=int, default=12, help="features to plot (12)")
-    p.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples (1000)")
+    p.add_argument("--top", type=int, default=12, metavar="N", help="features to plot (default 12)")
+    p.add_argument("--bootstrap", type=int, default=1000, metavar="N", help="bootstrap resamples (default 1000)")
     p.set_defaults(func=run)
     return p
 
 
+def _read(path: Path, what: str):
+    """A table read with :func:`read_table`; :class:`InputError` (exit 1) when it cannot be."""
+    from gaitpose.cli import MISSING, InputError
+    from gaitpose.features.report import read_table
+
+    if not path.is_file():
+        raise InputError(f"{path}: {'a folder, not a ' + what if path.is_dir() else MISSING}")
+    try:
+        return read_table(path)
+    except Exception as exc:  # noqa: BLE001 - any unreadable table
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        raise InputError(f"{path}: unreadable {what} ({reason})") from None
+
+
 def run(args: argparse.Namespace) -> int:
-    from gaitpose.cli import UsageError
-    from gaitpose.features.report import make_report, read_table
+    from gaitpose.cli import InputError, UsageError
+    from gaitpose.features.report import make_report
 
     path = Path(args.features)
-    if not path.is_file():
-        raise UsageError(f"{path}: no such file")
-    try:
-        features = read_table(path)
-    except Exception as exc:  # noqa: BLE001 - any unreadable table
-        raise UsageError(f"{path}: unreadable table ({exc})") from None
+    features = _read(path, "table")
     if "id" not in features.columns:
-        raise UsageError(f"{path}: no id column")
+        raise InputError(f"{path}: no id column")
     labels = None
     if args.labels:
-        try:
-            labels = read_table(args.labels)
-        except Exception as exc:  # noqa: BLE001
-            raise UsageError(f"{args.labels}: unreadable CSV ({exc})") from None
+        labels = _read(Path(args.labels), "CSV")
     elif "class" not in features.columns:
         raise UsageError(f"{path} has no class column: pass --labels CSV")
     try:

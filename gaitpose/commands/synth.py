@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
-import sys
 
 
 def _ratio(text: str) -> tuple[float, float, float]:
@@ -19,6 +17,8 @@ def _ratio(text: str) -> tuple[float, float, float]:
 
 
 def add_parser(subparsers, name: str, help_: str) -> argparse.ArgumentParser:
+    from gaitpose.cli import DeprecatedAlias, add_jobs_flag, add_quiet_flag
+
     p = subparsers.add_parser(
         name,
         help=help_,
@@ -30,39 +30,41 @@ def add_parser(subparsers, name: str, help_: str) -> argparse.ArgumentParser:
             "The same arguments give byte-identical files."
         ),
     )
-    p.add_argument("-o", "--output", required=True, help="output folder (the OpenGait tree root)")
-    p.add_argument("--sequences", type=int, default=300, help="number of sequences (default 300)")
-    p.add_argument("--frames", type=int, default=300, help="frames per sequence (default 300)")
-    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("-o", "--output", required=True, metavar="OUT", help="output folder (the OpenGait tree root)")
+    p.add_argument("--sequences", type=int, metavar="N", default=300, help="number of sequences (default 300)")
+    p.add_argument("--frames", type=int, metavar="N", default=300, help="frames per sequence (default 300)")
+    p.add_argument("--seed", type=int, metavar="N", default=0, help="random seed (default 0)")
     p.add_argument("--view", choices=("front", "back", "side"), default="front",
                    help="walking towards (front) / away from (back) / across (side) the camera")
-    p.add_argument("--fps", type=float, default=30.0, help="frame rate (default 30)")
+    p.add_argument("--frame-rate", dest="fps", type=float, default=30.0, metavar="HZ",
+                   help="frame rate the walks are generated at (default 30; written to cohort.json)")
+    p.add_argument("--fps", dest="fps", type=float, action=DeprecatedAlias, new="--frame-rate")
     p.add_argument("--class-ratio", type=_ratio, default=(800.0, 200.0, 493.0), metavar="NEG:NEU:POS",
                    help="class proportions (default 800:200:493, Scoliosis1K overall)")
-    p.add_argument("--test-fraction", type=float, default=0.3,
+    p.add_argument("--test-fraction", type=float, metavar="F", default=0.3,
                    help="share of each class's sequences in TEST_SET, whole subjects (default 0.3)")
     p.add_argument("--npz", action="store_true",
                    help="also write OUT/npz/<id>.npz Sequence files (with world landmarks)")
     p.add_argument("--preview", action="store_true", help="also draw OUT/preview.png (a few sequences per class)")
-    p.add_argument("-j", "--workers", type=int, default=min(2, os.cpu_count() or 1),
-                   help="worker processes (default 2; output does not depend on it)")
+    add_jobs_flag(p, "worker processes; the files do not depend on it")
+    p.add_argument("--workers", dest="jobs", type=int, action=DeprecatedAlias, new="-j/--jobs")
+    add_quiet_flag(p)
     p.set_defaults(func=run)
     return p
 
 
 def run(args: argparse.Namespace) -> int:
-    from gaitpose.cli import UsageError
+    from gaitpose.cli import UsageError, check_jobs
 
     if args.sequences < 1:
         raise UsageError("--sequences must be at least 1")
     if args.frames < 2:
         raise UsageError("--frames must be at least 2")
-    if args.fps <= 0:
-        raise UsageError("--fps must be positive")
+    if not args.fps > 0:
+        raise UsageError(f"--frame-rate must be positive, got {args.fps}")
     if not 0.0 <= args.test_fraction < 1.0:
         raise UsageError("--test-fraction must be in [0, 1)")
-    if args.workers < 1:
-        raise UsageError("--workers must be at least 1")
+    check_jobs(args.jobs)
     from gaitpose.synth import make_cohort
 
     rows = make_cohort(
@@ -74,9 +76,9 @@ def run(args: argparse.Namespace) -> int:
         fps=args.fps,
         ratio=tuple(args.class_ratio),
         test_fraction=args.test_fraction,
-        workers=args.workers,
+        workers=args.jobs,
         write_npz=args.npz,
-        progress=sys.stderr.isatty() or args.sequences * args.frames > 3000,
+        progress=not args.quiet,
     )
     if args.preview:
         from gaitpose.synth.preview import write_preview

@@ -15,6 +15,8 @@ Multi-process: torchrun --nproc_per_node=N -m gaitpose train CONFIG (NCCL on GPU
 
 
 def add_parser(subparsers, name: str, help_: str) -> argparse.ArgumentParser:
+    from gaitpose.cli import add_quiet_flag
+
     p = subparsers.add_parser(
         name, help=help_, description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -25,18 +27,22 @@ def add_parser(subparsers, name: str, help_: str) -> argparse.ArgumentParser:
         help="override a config value, e.g. --set trainer.total_iter=6 --set trainer.device=cpu "
         "(trainer. = trainer_cfg., data. = data_cfg., model., loss., optimizer., scheduler., evaluator.)",
     )
+    add_quiet_flag(p)
     p.set_defaults(func=run)
     return p
 
 
 def run(args: argparse.Namespace) -> int:
-    from gaitpose.cli import UsageError
+    from gaitpose.cli import InputError, UsageError
     from gaitpose.engine.checkpoint import CheckpointError
-    from gaitpose.engine.config import ConfigError
+    from gaitpose.engine.config import ConfigError, ConfigFileError
     from gaitpose.engine.trainer import TrainingDiverged, train
 
+    overrides = [*args.overrides, *(["trainer.progress=false"] if args.quiet else [])]
     try:
-        ckpt = train(args.config, args.output, overrides=args.overrides)
+        ckpt = train(args.config, args.output, overrides=overrides)
+    except ConfigFileError as exc:
+        raise InputError(str(exc)) from None
     except ConfigError as exc:
         raise UsageError(str(exc)) from None
     except (TrainingDiverged, CheckpointError) as exc:

@@ -88,7 +88,7 @@ def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = 
     """Read a checkpoint with ``weights_only=True``; :class:`CheckpointError` names the file."""
     path = Path(path)
     if not path.is_file():
-        raise CheckpointError(f"{path}: checkpoint not found")
+        raise CheckpointError(f"{path}: no such file or directory")
     try:
         obj = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as exc:  # torch raises UnpicklingError, RuntimeError, EOFError...
@@ -119,3 +119,58 @@ def prune_iteration_checkpoints(ckpt_dir: Path, keep: int) -> None:
     files = sorted(ckpt_dir.glob("iter_*.pt"))
     for f in files[: max(0, len(files) - keep)]:
         f.unlink(missing_ok=True)
+
+
+# ------------------------------------------------------------------ the model a checkpoint was built with
+def _flatten(d: Any, prefix: str) -> dict[str, Any]:
+    if isinstance(d, dict):
+        out: dict[str, Any] = {}
+        for k, v in d.items():
+            out.update(_flatten(v, f"{prefix}.{k}"))
+        return out
+    return {prefix: list(d) if isinstance(d, tuple) else d}
+
+
+def _show(v: Any) -> str:
+    if isinstance(v, list):
+        return "[" + ",".join(_show(x) for x in v) + "]"
+    return "(default)" if v is _ABSENT else str(v)
+
+
+_ABSENT = object()
+
+
+def model_settings_differences(state: dict, cfg: dict) -> list[str]:
+    """The ``model_cfg`` settings in which a checkpoint's stored config and ``cfg`` differ.
+
+    One entry per dotted key, e.g. ``model_cfg.channels: checkpoint [8,16,32,64], config
+    [64,128,256,512]`` (sorted; empty when they agree or the checkpoint stores no config).
+    """
+    stored = (state.get("config") or {}).get("model_cfg") if is_gaitpose_checkpoint(state) else None
+    if not isinstance(stored, dict):
+        return []
+    a, b = _flatten(stored, "model_cfg"), _flatten(cfg.get("model_cfg") or {}, "model_cfg")
+    out = []
+    for key in sorted(set(a) | set(b)):
+        va, vb = a.get(key, _ABSENT), b.get(key, _ABSENT)
+        if va != vb:
+            out.append(f"{key}: checkpoint {_show(va)}, config {_show(vb)}")
+    return out
+
+
+def check_resumable(state: dict, path: Path, cfg: dict, subjects: list[str]) -> None:
+    """Raise :class:`CheckpointError` when the run folder's checkpoint cannot go on with ``cfg``:
+    other model settings, or other training identities (the triplet loss's identity order)."""
+    hint = "train into a new folder (-o RUN) or remove " + str(path.parent.parent)
+    diffs = model_settings_differences(state, cfg)
+    if diffs:
+        raise CheckpointError(
+            f"{path}: this run was trained with other model settings ({'; '.join(diffs)}); {hint}"
+        )
+    before = [str(s) for s in state.get("subjects") or []]
+    if before and before != list(subjects):
+        common = len(set(before) & set(subjects))
+        raise CheckpointError(
+            f"{path}: this run was trained on other identities ({len(before)} subjects; the dataset has "
+            f"{len(subjects)}, {common} in common); {hint}"
+        )

@@ -30,6 +30,10 @@ class ConfigError(ValueError):
     """A config key is unknown, missing or of the wrong type (the message names it)."""
 
 
+class ConfigFileError(ConfigError):
+    """The config file itself is missing or unreadable (the message starts with its path)."""
+
+
 #: keys whose content is validated elsewhere
 FREE_KEYS = {"experiment", "data_cfg.synth"}
 
@@ -272,6 +276,13 @@ def validate(cfg: Mapping, source: str = "config") -> None:
         )
 
 
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    """One line: the parser's problem and where (PyYAML's own message spans several lines)."""
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    mark = getattr(exc, "problem_mark", None)
+    return f"{problem} at line {mark.line + 1}, column {mark.column + 1}" if mark else problem
+
+
 def load_config(
     config: str | os.PathLike | Mapping,
     overrides: Iterable[str] | Mapping[str, Any] = (),
@@ -292,13 +303,17 @@ def load_config(
         path = Path(config)
         source = str(path)
         if not path.is_file():
-            raise ConfigError(f"{path}: config file not found")
+            what = "a folder, not a YAML config" if path.is_dir() else "no such file or directory"
+            raise ConfigFileError(f"{path}: {what}")
         try:
             raw = yaml.safe_load(path.read_text()) or {}
         except yaml.YAMLError as exc:
-            raise ConfigError(f"{path}: not valid YAML ({exc})") from None
+            raise ConfigFileError(f"{path}: not valid YAML ({_yaml_problem(exc)})") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = getattr(exc, "strerror", None) or exc
+            raise ConfigFileError(f"{path}: cannot read ({reason})") from None
         if not isinstance(raw, dict):
-            raise ConfigError(f"{path}: a config must be a mapping of sections")
+            raise ConfigFileError(f"{path}: a config must be a mapping of sections")
     raw.pop("_source", None)
     raw = {ALIASES.get(k, k): v for k, v in raw.items()}
     cfg = deep_merge(DEFAULTS, raw)

@@ -32,15 +32,35 @@ class DistInfo:
 
 
 def resolve_device(spec: str, local_rank: int = 0) -> torch.device:
-    """``auto`` → ``cuda:LOCAL_RANK`` when CUDA is present, else CPU; explicit specs pass through."""
+    """``auto`` → ``cuda:LOCAL_RANK`` when CUDA is present, else CPU; explicit specs pass through.
+
+    Raises:
+        ConfigError: a device this machine does not have (``cuda`` without a GPU, ``cuda:3`` with
+            two) or a name torch does not know; the message says what to set instead.
+    """
+    from gaitpose.engine.config import ConfigError
+
     spec = (spec or "auto").lower()
     if spec == "auto":
         spec = "cuda" if torch.cuda.is_available() else "cpu"
-    if spec == "cuda":
-        if not torch.cuda.is_available():
-            raise RuntimeError("trainer_cfg.device is 'cuda' but CUDA is not available")
-        return torch.device("cuda", local_rank % torch.cuda.device_count())
-    return torch.device(spec)
+    try:
+        device = torch.device(spec)
+    except RuntimeError:
+        raise ConfigError(f"trainer_cfg.device {spec!r} is not a device name (auto, cpu, cuda or cuda:N)") from None
+    if device.type != "cuda":
+        return device
+    count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    if count == 0:
+        why = "this torch is built without CUDA" if torch.version.cuda is None else "no CUDA GPU is visible"
+        raise ConfigError(
+            f"trainer_cfg.device is {spec!r} but {why} (torch {torch.__version__}); "
+            "use --set trainer.device=cpu or trainer.device=auto"
+        )
+    if device.index is None:
+        return torch.device("cuda", local_rank % count)
+    if device.index >= count:
+        raise ConfigError(f"trainer_cfg.device is {spec!r} but this machine has {count} CUDA device(s)")
+    return device
 
 
 def setup(device_spec: str) -> tuple[DistInfo, torch.device]:

@@ -26,6 +26,7 @@ from gaitpose.engine.checkpoint import (
     is_gaitpose_checkpoint,
     is_opengait_checkpoint,
     load_checkpoint,
+    model_settings_differences,
 )
 from gaitpose.engine.config import ConfigError, base_config, load_config
 from gaitpose.engine.distributed import resolve_device
@@ -39,7 +40,8 @@ def _load_weights(model: torch.nn.Module, state: dict, path: Path, cfg: Mapping)
         try:
             model.load_state_dict(state["model"])
         except RuntimeError as exc:
-            first = str(exc).splitlines()[0]
+            lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+            first = lines[1] if len(lines) > 1 and lines[0].endswith(":") else lines[0] if lines else ""
             raise CheckpointError(f"{path}: weights do not fit the config's model ({first})") from None
         return [str(x) for x in state.get("labels") or LABELS]
     if is_opengait_checkpoint(state):
@@ -57,6 +59,27 @@ def _load_weights(model: torch.nn.Module, state: dict, path: Path, cfg: Mapping)
         order = cfg["evaluator_cfg"]["checkpoint_label_order"] or builders.label_order(cfg)
         return [str(x).lower() for x in order]
     raise CheckpointError(f"{path}: neither a gaitpose nor an OpenGait checkpoint (no 'model' entry)")
+
+
+def use_checkpoint_model_settings(cfg: dict, state: dict, path: Path) -> list[str]:
+    """Build the model a gaitpose checkpoint was trained as: where the checkpoint's stored
+    ``model_cfg`` differs from ``cfg``'s, replace it (in place) and say so on stderr.
+
+    Returns:
+        the differing settings (see :func:`~gaitpose.engine.checkpoint.model_settings_differences`).
+    """
+    import copy
+    import sys
+
+    diffs = model_settings_differences(state, cfg)
+    if diffs:
+        cfg["model_cfg"] = copy.deepcopy(dict(state["config"]["model_cfg"]))
+        print(
+            f"note: {path}: the model is built with the checkpoint's settings, not the config's: "
+            + "; ".join(diffs),
+            file=sys.stderr,
+        )
+    return diffs
 
 
 def logit_scale(cfg: Mapping) -> float:
@@ -127,7 +150,7 @@ def predict(
     Returns:
         ``logits`` float64 [N, C], ``labels`` int [N] (data-layer order), ``ids`` list[str].
     """
-    from tqdm.auto import tqdm
+    from gaitpose.progress import track
 
     drop = set(drop)
     from gaitpose.engine.trainer import worker_context
@@ -137,7 +160,7 @@ def predict(
                         multiprocessing_context=worker_context(device, num_workers))
     model.eval()
     logits, labels, ids = [], [], []
-    for batch in tqdm(loader, desc="evaluate", unit="seq", disable=not progress, dynamic_ncols=True):
+    for batch in track(loader, desc="evaluate", unit="seq" if batch_size == 1 else "batch", enabled=progress):
         inputs = {m: (None if m in drop else batch[m].to(device)) for m in modalities}
         seq_lens = batch["seq_lens"].to(device)
         if clip_frames:
@@ -181,12 +204,13 @@ def evaluate(
         ``split``, ``dropped_modalities``, ``label_order`` and ``iteration``.
     """
     path = Path(checkpoint)
+    cfg = None if config is None else base_config(load_config(config, overrides))  # its errors first
     state = load_checkpoint(path)
-    if config is None:
+    if cfg is None:
         if not is_gaitpose_checkpoint(state) or not state.get("config"):
             raise ConfigError(f"{path}: holds no config; pass one")
-        config = state["config"]
-    cfg = base_config(load_config(config, overrides))
+        cfg = base_config(load_config(state["config"], overrides))
+    from_checkpoint = use_checkpoint_model_settings(cfg, state, path)
     device = resolve_device(cfg["trainer_cfg"]["device"])
     from gaitpose.engine.trainer import set_cpu_threads
 
@@ -236,6 +260,7 @@ def evaluate(
         test_clip_frames=ev["sampler"].get("clip_frames"),
         test_clip_stride=ev["sampler"].get("clip_stride"),
         model=str(cfg["model_cfg"]["model"]),
+        model_settings_from_checkpoint=from_checkpoint,
     )
     if out is not None:
         out = Path(out)

@@ -241,6 +241,9 @@ def run_experiment(
     out.mkdir(parents=True, exist_ok=True)
     (out / "confusion").mkdir(exist_ok=True)
     if not report_only:
+        from gaitpose.engine.distributed import resolve_device
+
+        resolve_device(cfg["trainer_cfg"]["device"])  # a device this machine lacks: before any cell
         atomic_write_text(out / "experiment.yaml", dump_config(cfg))
         builders.ensure_dataset(cfg)  # one cohort for every cell (made once when synthetic)
 
@@ -314,11 +317,10 @@ class CellsFailed(RuntimeError):
 
 def _run_plan(plan: list, jobs: int, progress: bool) -> tuple[dict[int, dict], dict[int, str]]:
     """Run every cell (``jobs`` at once); a cell that raises is reported and the rest go on."""
-    import sys
 
-    from tqdm.auto import tqdm
+    from gaitpose.progress import Progress
 
-    bar = tqdm(total=len(plan), desc="experiment", unit="run", disable=not progress, dynamic_ncols=True)
+    bar = Progress(len(plan), "experiment", "run", enabled=progress)
     timings: dict[int, dict] = {}
     failed: dict[int, str] = {}
 
@@ -326,10 +328,10 @@ def _run_plan(plan: list, jobs: int, progress: bool) -> tuple[dict[int, dict], d
         label = f"{plan[i][0]['name']} seed {plan[i][1]}"
         try:
             timings[i] = fn()
-            bar.set_postfix_str(f"{label} done")
+            bar.set_postfix(last=f"{label} done")
         except Exception as exc:  # noqa: BLE001 - one bad cell must not stop the grid
             failed[i] = f"{plan[i][3].name}: {type(exc).__name__}: {exc}"
-            print(f"gaitpose experiment: {failed[i]}", file=sys.stderr)
+            bar.write(f"gaitpose experiment: {failed[i]}")
         bar.update(1)
 
     if jobs > 1:
@@ -345,7 +347,7 @@ def _run_plan(plan: list, jobs: int, progress: bool) -> tuple[dict[int, dict], d
                 _done(futures[fut], fut.result)
     else:
         for i, (setting, seed, ccfg, run_dir) in enumerate(plan):
-            bar.set_postfix_str(f"{setting['name']} seed {seed}")
+            bar.set_postfix(now=f"{setting['name']} seed {seed}")
             _done(i, lambda c=ccfg, s=setting, r=run_dir: _run_cell(c, dict(s), str(r)))
     bar.close()
     return timings, failed

@@ -30,6 +30,7 @@ from gaitpose.engine import builders
 from gaitpose.engine import distributed as gdist
 from gaitpose.engine.checkpoint import (
     LATEST,
+    check_resumable,
     find_resume,
     load_checkpoint,
     prune_iteration_checkpoints,
@@ -230,10 +231,8 @@ def _train(cfg: dict, run_dir: Path, info: gdist.DistInfo, device: torch.device)
     modalities = builders.model_modalities(cfg)
     dataset = builders.build_dataset(cfg, modalities, train=True)
     subjects = sorted(set(dataset.subjects))
-    if state is not None and state.get("subjects") and list(state["subjects"]) != subjects:
-        raise RuntimeError(
-            f"{resume_path}: the checkpoint was trained on other identities than this dataset's"
-        )
+    if state is not None:
+        check_resumable(state, resume_path, cfg, subjects)
     subject_id = {s: i for i, s in enumerate(subjects)}
     lmap = builders.label_map(cfg)
 
@@ -280,12 +279,9 @@ def _train(cfg: dict, run_dir: Path, info: gdist.DistInfo, device: torch.device)
     logger = _Logger(run_dir, start, enabled=main)
     last_good = resume_path
     final = ckpt_dir / LATEST
-    from tqdm.auto import tqdm
+    from gaitpose.progress import Progress
 
-    bar = tqdm(
-        total=total, initial=start, desc=f"train {run_dir.name}", unit="it",
-        disable=not (main and tr["progress"]), dynamic_ncols=True,
-    )
+    bar = Progress(total, f"train {run_dir.name}", "it", initial=start, enabled=main and tr["progress"])
     t0 = time.perf_counter()
     it = start
     try:

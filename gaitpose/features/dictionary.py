@@ -341,6 +341,12 @@ _KEYS: dict[str, tuple[str, str]] = {
         "between consecutive detected frames (another person or a cut); no smoothing, "
         "interpolation or stride spans a jump; any jump makes the row not usable",
     ),
+    "qc_lr_swaps": (
+        "count",
+        "left/right label swaps found and corrected at extraction (`gaitpose extract`: runs of frames "
+        "whose pose matched the previous frame much better mirrored); empty when the input does not "
+        "record it",
+    ),
     "qc_strides_left": ("count", "complete left strides"),
     "qc_strides_right": ("count", "complete right strides"),
     "qc_feature_basis": (

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -49,6 +49,7 @@ class LoadedSequence:
     world: np.ndarray | None = None
     detected: np.ndarray | None = None
     label: str = ""
+    meta: dict = field(default_factory=dict)  #: the Sequence's meta (npz inputs)
 
 
 def _norm_label(name: str) -> str:
@@ -166,6 +167,7 @@ def load_input(item: SequenceInput) -> LoadedSequence:
         return LoadedSequence(
             keypoints=seq.keypoints, fps=seq.fps, layout=seq.layout, world=seq.world,
             detected=seq.detected, label=_norm_label(str(label)) if label else "",
+            meta=seq.meta if isinstance(seq.meta, dict) else {},
         )  # fmt: skip
     if item.fps is None:
         raise InputError(f"{item.source}: {item.fps_error}")

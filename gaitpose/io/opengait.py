@@ -200,8 +200,9 @@ def read_opengait_sequence(
 
     Args:
         rec: a record from :func:`scan_tree`, or a ``<id>/<class>/<view>`` folder.
-        fps, image_size: defaults from the tree's ``cohort.json`` when present, else 30 fps
-            and the keypoints' extent.
+        fps: the frame rate when the tree's ``cohort.json`` gives none (default 30): the tree's
+            own wins, as a video's or a Sequence's does elsewhere (``--fps`` is a fallback).
+        image_size: default from ``cohort.json`` when present, else the keypoints' extent.
 
     When silhouettes and pose differ in length, silhouettes are matched to the pose frames
     by relative position. With silhouettes only, keypoints are all missing (COCO-17).
@@ -232,8 +233,7 @@ def read_opengait_sequence(
         detected = np.isfinite(kp[..., 0]).any(-1)
     else:
         detected = sils.reshape(len(sils), -1).max(1) > 0
-    if fps is None:
-        fps = float(meta_root.get("fps", 30.0))
+    fps = float(meta_root.get("fps") or fps or 30.0)
     if image_size is None:
         if "image_size" in meta_root:
             image_size = tuple(int(v) for v in meta_root["image_size"])

@@ -140,8 +140,19 @@ def save_sequence(path: str | os.PathLike, seq: Sequence, compress: bool = True)
     path = Path(path)
     seq.validate()
     with atomic_path(path, suffix=".npz") as tmp:
-        (np.savez_compressed if compress else np.savez)(tmp, **seq.to_arrays())
+        _write_npz(tmp, seq.to_arrays(), compress)
     return path
+
+
+def _write_npz(path: Path, arrays: dict[str, np.ndarray], compress: bool) -> None:
+    """``np.savez[_compressed]`` with fixed zip timestamps: equal content → byte-identical files."""
+    method = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
+    with zipfile.ZipFile(path, "w", compression=method) as zf:
+        for name, arr in arrays.items():
+            info = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = method
+            with zf.open(info, "w", force_zip64=True) as fh:
+                np.lib.format.write_array(fh, np.asanyarray(arr), allow_pickle=False)
 
 
 def load_sequence(path: str | os.PathLike) -> Sequence:

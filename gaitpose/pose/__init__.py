@@ -1,19 +1,22 @@
-"""Pose backends, silhouette normalisation and batch extraction.
+"""Pose backends, person tracking and choice, silhouettes, and batch extraction.
 
-``gaitpose.pose.extract_video(path, backend="legacy", silhouettes=True, model=None,
-progress=False) -> Sequence`` is imported lazily (it pulls in MediaPipe only when used).
+``gaitpose.pose.extract_video(path, person="walker", ...) -> Sequence``,
+``gaitpose.pose.extract_people(path, person="all", ...) -> list[Sequence]`` and
+``gaitpose.pose.run_batch(inputs, out_dir, ...)`` are imported lazily (MediaPipe is pulled in
+only when used).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["extract_video", "run_batch"]
+_WHERE = {"extract_video": "extract", "extract_people": "extract", "run_batch": "batch"}
+__all__ = list(_WHERE)
 
 
 def __getattr__(name: str) -> Any:
-    if name in __all__:
-        from gaitpose.pose import extract
+    if name in _WHERE:
+        import importlib
 
-        return getattr(extract, name)
+        return getattr(importlib.import_module(f"gaitpose.pose.{_WHERE[name]}"), name)
     raise AttributeError(f"module 'gaitpose.pose' has no attribute {name!r}")

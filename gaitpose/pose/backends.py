@@ -227,6 +227,8 @@ class TasksBackend(PoseBackend):
         model: path of a ``.task`` bundle (``gaitpose models build-task`` makes one offline).
         segmentation: also output the person mask.
         min_detection_confidence, min_tracking_confidence: thresholds (also used for presence).
+        num_poses: most people detected per frame (:meth:`process_all` returns each of them; their
+            segmentation masks are separate, one per pose).
 
     Timestamps passed to :meth:`process` must increase; this class bumps equal or
     decreasing ones by 1 ms so that rounding never breaks VIDEO mode.
@@ -240,6 +242,7 @@ class TasksBackend(PoseBackend):
         segmentation: bool = True,
         min_detection_confidence: float = 0.5,
         min_tracking_confidence: float = 0.5,
+        num_poses: int = 1,
     ) -> None:
         if model is None:
             raise ValueError(MODEL_HINT)
@@ -256,7 +259,7 @@ class TasksBackend(PoseBackend):
         options = vision.PoseLandmarkerOptions(
             base_options=BaseOptions(model_asset_path=str(model)),
             running_mode=vision.RunningMode.VIDEO,
-            num_poses=1,
+            num_poses=int(num_poses),
             min_pose_detection_confidence=min_detection_confidence,
             min_pose_presence_confidence=min_detection_confidence,
             min_tracking_confidence=min_tracking_confidence,
@@ -269,7 +272,16 @@ class TasksBackend(PoseBackend):
         self._last_ts = -1
 
     def process(self, frame_rgb: np.ndarray, timestamp_ms: int) -> FrameResult:
-        """Pose of one RGB frame at ``timestamp_ms``.
+        """Pose of one RGB frame at ``timestamp_ms`` (the first person when ``num_poses`` > 1).
+
+        Shapes:
+            frame_rgb: uint8 [H, W, 3] RGB.
+        """
+        people = self.process_all(frame_rgb, timestamp_ms)
+        return people[0] if people else FrameResult.empty()
+
+    def process_all(self, frame_rgb: np.ndarray, timestamp_ms: int) -> list[FrameResult]:
+        """Every person found in one RGB frame (at most ``num_poses``), each with its own mask.
 
         Shapes:
             frame_rgb: uint8 [H, W, 3] RGB.
@@ -281,16 +293,16 @@ class TasksBackend(PoseBackend):
         h, w = frame_rgb.shape[:2]
         image = self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=np.ascontiguousarray(frame_rgb))
         res = self._landmarker.detect_for_video(image, ts)
-        if not res.pose_landmarks:
-            return FrameResult.empty()
-        world = res.pose_world_landmarks[0] if res.pose_world_landmarks else None
-        kp, depth, wl = _landmarks_to_arrays(res.pose_landmarks[0], world, w, h)
-        mask = None
-        if self.segmentation and res.segmentation_masks:
-            mask = res.segmentation_masks[0].numpy_view()
-            if mask.ndim == 3:
+        people = []
+        masks = res.segmentation_masks if self.segmentation and res.segmentation_masks else []
+        for k, landmarks in enumerate(res.pose_landmarks or []):
+            world = res.pose_world_landmarks[k] if res.pose_world_landmarks else None
+            kp, depth, wl = _landmarks_to_arrays(landmarks, world, w, h)
+            mask = masks[k].numpy_view() if k < len(masks) else None
+            if mask is not None and mask.ndim == 3:
                 mask = mask[..., 0]
-        return FrameResult(True, kp, depth, wl, mask)
+            people.append(FrameResult(True, kp, depth, wl, mask))
+        return people
 
     def close(self) -> None:
         if getattr(self, "_landmarker", None) is not None:
@@ -299,11 +311,16 @@ class TasksBackend(PoseBackend):
 
 
 def make_backend(
-    backend: str = "legacy", model: str | os.PathLike | None = None, segmentation: bool = True
+    backend: str = "legacy",
+    model: str | os.PathLike | None = None,
+    segmentation: bool = True,
+    num_poses: int = 1,
 ) -> PoseBackend:
-    """Construct a backend by name (``legacy`` or ``tasks``)."""
+    """Construct a backend by name (``legacy`` or ``tasks``; ``num_poses`` > 1 needs ``tasks``)."""
     if backend == "legacy":
+        if num_poses != 1:
+            raise ValueError("the legacy backend follows one person (num_poses=1); use the tasks backend")
         return LegacyBackend(segmentation=segmentation)
     if backend == "tasks":
-        return TasksBackend(model, segmentation=segmentation)
+        return TasksBackend(model, segmentation=segmentation, num_poses=num_poses)
     raise ValueError(f"unknown backend {backend!r} (expected legacy or tasks)")

@@ -1,4 +1,5 @@
-"""Overlay video: frames with the skeleton and the silhouette outline drawn (OpenCV, mp4v)."""
+"""Overlay video: the chosen person's skeleton and silhouette outline in colour, everybody else in
+grey with their track number (so a user can see the choice and pick another), OpenCV mp4v."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from graphs.layouts import MEDIAPIPE33_EDGES
 BONE_COLOR = (0, 220, 255)  # BGR
 JOINT_COLOR = (0, 90, 255)
 OUTLINE_COLOR = (255, 120, 0)
+OTHER_COLOR = (170, 170, 170)
 
 
 def draw_pose(
@@ -21,6 +23,7 @@ def draw_pose(
     keypoints: np.ndarray | None,
     person: PersonMask | None = None,
     min_score: float = 0.3,
+    colors: tuple[tuple[int, int, int], tuple[int, int, int]] = (BONE_COLOR, JOINT_COLOR),
 ) -> np.ndarray:
     """Draw the skeleton and the silhouette outline on ``frame_bgr`` in place.
 
@@ -29,6 +32,7 @@ def draw_pose(
         keypoints: float [33, 3] x px, y px, score (NaN when missing) or None.
         person: the chosen person mask (its outline is drawn) or None.
         min_score: joints below this visibility are not drawn.
+        colors: BGR colours of the bones and the joints.
     """
     h, w = frame_bgr.shape[:2]
     thick = max(1, round(max(h, w) / 400))
@@ -42,10 +46,51 @@ def draw_pose(
         pts = np.nan_to_num(kp[:, :2]).round().astype(int)
         for a, b in MEDIAPIPE33_EDGES:
             if ok[a] and ok[b]:
-                cv2.line(frame_bgr, tuple(pts[a]), tuple(pts[b]), BONE_COLOR, thick, cv2.LINE_AA)
+                cv2.line(frame_bgr, tuple(pts[a]), tuple(pts[b]), colors[0], thick, cv2.LINE_AA)
         for i in np.flatnonzero(ok):
-            cv2.circle(frame_bgr, tuple(pts[i]), thick + 1, JOINT_COLOR, -1, cv2.LINE_AA)
+            cv2.circle(frame_bgr, tuple(pts[i]), thick + 1, colors[1], -1, cv2.LINE_AA)
     return frame_bgr
+
+
+def _label(frame_bgr: np.ndarray, keypoints: np.ndarray, text: str, color: tuple[int, int, int]) -> None:
+    """Write ``text`` above the person's highest keypoint."""
+    kp = np.asarray(keypoints)
+    ok = np.isfinite(kp[:, :2]).all(1)
+    if not ok.any():
+        return
+    x, y = kp[ok, 0].mean(), kp[ok, 1].min()
+    scale = max(frame_bgr.shape[:2]) / 1200
+    org = (int(x), max(int(y - 10 * scale), int(20 * scale)))
+    cv2.putText(frame_bgr, text, org, cv2.FONT_HERSHEY_SIMPLEX, scale, (0, 0, 0), max(2, round(4 * scale)), cv2.LINE_AA)
+    cv2.putText(frame_bgr, text, org, cv2.FONT_HERSHEY_SIMPLEX, scale, color, max(1, round(2 * scale)), cv2.LINE_AA)
+
+
+def draw_frame(
+    frame_rgb: np.ndarray,
+    chosen: np.ndarray | None,
+    person: PersonMask | None,
+    others: list[tuple[np.ndarray, int | None]],
+    track: int | None = None,
+) -> np.ndarray:
+    """One overlay frame (BGR): the others in grey with their track numbers, then the chosen person.
+
+    Args:
+        frame_rgb: uint8 [H, W, 3] RGB frame.
+        chosen: keypoints [33, 3] of the chosen person, or None when absent in this frame.
+        person: the chosen person's mask (outline), or None.
+        others: (keypoints [33, 3], track number or None) of everybody else.
+        track: the chosen track's number (written beside the person), None on the single path.
+    """
+    bgr = cv2.cvtColor(frame_rgb, cv2.COLOR_RGB2BGR)
+    for kp, tid in others:
+        draw_pose(bgr, kp, None, colors=(OTHER_COLOR, OTHER_COLOR))
+        if tid is not None:
+            _label(bgr, kp, f"#{tid}", OTHER_COLOR)
+    if chosen is not None or person is not None:
+        draw_pose(bgr, chosen, person)
+        if chosen is not None and track is not None:
+            _label(bgr, chosen, f"#{track} chosen", BONE_COLOR)
+    return bgr
 
 
 class OverlayWriter:

@@ -87,3 +87,32 @@ def bundle_members(path: str | os.PathLike) -> list[str]:
     """Names of the files inside a ``.task`` bundle."""
     with zipfile.ZipFile(path) as zf:
         return zf.namelist()
+
+
+def cache_dir() -> Path:
+    """Where gaitpose keeps files it builds itself: ``$GAITPOSE_CACHE``, else ``$XDG_CACHE_HOME/gaitpose``."""
+    env = os.environ.get("GAITPOSE_CACHE")
+    if env:
+        return Path(env)
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "gaitpose"
+
+
+def default_bundle() -> Path:
+    """The PoseLandmarker bundle for multi-person extraction, built offline on first use.
+
+    It is built from the installed mediapipe wheel (see :func:`build_task_bundle`) into
+    :func:`cache_dir` under a name that carries the mediapipe version; nothing is downloaded.
+
+    Raises:
+        BundleError: when the wheel's models are missing.
+    """
+    try:
+        from importlib.metadata import version
+
+        mp_version = version("mediapipe")
+    except Exception:  # pragma: no cover
+        mp_version = "unknown"
+    path = cache_dir() / f"pose_landmarker_mediapipe-{mp_version}.task"
+    if not path.is_file():
+        build_task_bundle(path)
+    return path

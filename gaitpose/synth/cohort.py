@@ -292,26 +292,20 @@ def make_cohort(
     out.mkdir(parents=True, exist_ok=True)
     plan = plan_cohort(sequences, ratio, seed, test_fraction)
     jobs = [(ps, frames, fps, view, str(out), write_npz) for ps in plan]
-    bar = None
-    if progress:
-        from tqdm import tqdm
+    from gaitpose.progress import Progress
 
-        bar = tqdm(total=len(jobs), desc="synth", unit="seq")
     rows: list[dict] = []
-    if workers > 1 and len(jobs) > 1:
-        ctx = mp.get_context("spawn")
-        with ctx.Pool(workers) as pool:
-            for row in pool.imap(_work, jobs, chunksize=1):
-                rows.append(row)
-                if bar:
+    with Progress(len(jobs), "synth", "seq", enabled=progress) as bar:
+        if workers > 1 and len(jobs) > 1:
+            ctx = mp.get_context("spawn")
+            with ctx.Pool(workers) as pool:
+                for row in pool.imap(_work, jobs, chunksize=1):
+                    rows.append(row)
                     bar.update()
-    else:
-        for job in jobs:
-            rows.append(_work(job))
-            if bar:
+        else:
+            for job in jobs:
+                rows.append(_work(job))
                 bar.update()
-    if bar:
-        bar.close()
     rows.sort(key=lambda r: r["id"])
 
     partition = {

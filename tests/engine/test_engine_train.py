@@ -121,7 +121,7 @@ def test_cli_train_and_evaluate(fake_config, tmp_path, capsys):
     assert main(["train", str(cfg_path), "--set", "trainer.totl_iter=2"]) == 2
     assert "trainer_cfg.totl_iter" in capsys.readouterr().err
     assert main(["evaluate", str(cfg_path), "--checkpoint", str(tmp_path / "nope.pt")]) == 1
-    assert "nope.pt: checkpoint not found" in capsys.readouterr().err
+    assert "nope.pt: no such file or directory" in capsys.readouterr().err
 
 
 def test_precise_bn_after_last_iteration(fake_config, tmp_path):

@@ -124,7 +124,7 @@ def test_agreement_command_errors(tmp_path, capsys) -> None:
     assert cli(["agreement", str(tmp_path / "a.csv"), str(tmp_path / "nope.csv"), "-o",
                 str(tmp_path / "o")]) == 1  # fmt: skip
     err = capsys.readouterr().err.strip().splitlines()
-    assert err == [f"gaitpose agreement: {tmp_path / 'nope.csv'}: no such file"]
+    assert err == [f"gaitpose agreement: {tmp_path / 'nope.csv'}: no such file or directory"]
     assert cli(["agreement", str(tmp_path / "a.csv"), str(tmp_path / "a.csv"), "-o",
                 str(tmp_path / "o")]) == 1  # fmt: skip
     assert "need at least 3" in capsys.readouterr().err

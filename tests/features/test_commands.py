@@ -71,9 +71,10 @@ def test_features_on_an_opengait_tree(tmp_path, capsys) -> None:
     assert np.allclose(df["shoulder_tilt_median"], [0, 1, 2, 3], atol=0.3)
 
 
-def test_bad_usage_exits_2(tmp_path) -> None:
+def test_bad_usage_exits_2_and_a_missing_input_1(tmp_path) -> None:
     assert main(["features", str(tmp_path), "-o", str(tmp_path / "x.txt")]) == 2
     assert main(["features", str(tmp_path), "-o", str(tmp_path / "x.csv"), "--fps", "0"]) == 2
+    assert main(["features", str(tmp_path / "nothing"), "-o", str(tmp_path / "x.csv")]) == 1
 
 
 def test_report_ranks_the_injected_asymmetry(tmp_path) -> None:

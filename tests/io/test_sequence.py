@@ -63,10 +63,22 @@ def test_failed_write_leaves_nothing(tmp_path, monkeypatch):
     def boom(*a, **k):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(np, "savez_compressed", boom)
+    import gaitpose.io.sequence as sequence_module
+
+    monkeypatch.setattr(sequence_module, "_write_npz", boom)
     with pytest.raises(RuntimeError):
         save_sequence(tmp_path / "d.npz", seq)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_equal_content_gives_identical_bytes(tmp_path):
+    a = save_sequence(tmp_path / "a.npz", _seq())
+    import time
+
+    time.sleep(2.1)  # zip timestamps have a 2-second resolution
+    b = save_sequence(tmp_path / "b.npz", _seq())
+    assert a.read_bytes() == b.read_bytes()
+    np.testing.assert_array_equal(np.load(a)["keypoints"], _seq().keypoints)
 
 
 def test_saved_file_has_usual_permissions(tmp_path):

@@ -18,7 +18,8 @@ from extract_helpers import (
 
 from gaitpose.cli import main
 from gaitpose.io.sequence import load_sequence
-from gaitpose.pose.extract import ExtractError, extract_video, read_manifest, run_batch
+from gaitpose.pose.batch import read_manifest, run_batch
+from gaitpose.pose.extract import ExtractError, extract_video
 
 
 @pytest.fixture(scope="module")
@@ -44,9 +45,16 @@ def test_python_api_and_no_person(clips):
     seq = gaitpose.pose.extract_video(clips / "walker.mp4")
     assert seq.num_frames == 12 and seq.detected.all()
     assert seq.keypoints.shape == (12, 33, 3) and seq.silhouettes.shape == (12, 64, 64)
-    assert seq.meta["backend"] == "legacy" and seq.meta["source"].endswith("walker.mp4")
-    with pytest.raises(ExtractError, match="no person detected"):
-        extract_video(clips / "no_person.mp4", silhouettes=False)
+    assert seq.meta["backend"] == "tasks" and seq.meta["source"].endswith("walker.mp4")
+    assert seq.meta["person"]["rule"] == "walker" and seq.meta["person"]["people"] == 1
+    single = gaitpose.pose.extract_video(clips / "walker.mp4", person="single")
+    assert single.meta["backend"] == "legacy" and single.meta["person"] == {
+        "rule": "single", "reason": "MediaPipe's own choice (num_poses=1)"}  # fmt: skip
+    both = seq.detected & single.detected
+    assert np.nanmedian(np.linalg.norm(seq.keypoints[both, :, :2] - single.keypoints[both, :, :2], axis=-1)) < 3.0
+    for person in ("walker", "single"):
+        with pytest.raises(ExtractError, match="no person detected"):
+            extract_video(clips / "no_person.mp4", silhouettes=False, person=person)
 
 
 def test_batch_goes_on_after_bad_inputs(clips, tmp_path, capfd):
@@ -84,8 +92,8 @@ def test_batch_goes_on_after_bad_inputs(clips, tmp_path, capfd):
         hits = [ln for ln in lines if ln.startswith("gaitpose extract: ") and ln.endswith(reason) or (
             ln.startswith("gaitpose extract: ") and name in ln and reason in ln)]  # fmt: skip
         assert any(name in h for h in hits), (name, err)
-    # Nothing else than our lines (no FFmpeg/MediaPipe noise).
-    assert all(ln.startswith("gaitpose extract: ") for ln in lines), err
+    # Nothing else than our lines and the progress lines of a log (no FFmpeg/MediaPipe noise).
+    assert all(ln.startswith(("gaitpose extract: ", "videos: ")) for ln in lines), err
 
 
 def test_resume_skips_and_force_redoes(clips, tmp_path):
@@ -112,17 +120,19 @@ def test_interrupted_write_leaves_no_npz(clips, tmp_path, monkeypatch):
     inp.mkdir()
     shutil.copy(clips / "walker.mp4", inp / "a.mp4")
     shutil.copy(clips / "walker.mp4", inp / "b.mp4")
-    real = np.savez_compressed
+    import gaitpose.io.sequence as sequence_module
+
+    real = sequence_module._write_npz
     calls = []
 
-    def half_then_interrupt(file, **arrays):
+    def half_then_interrupt(file, arrays, compress):
         calls.append(file)
         if len(calls) == 2:  # second video: write part of the file, then Ctrl-C
             Path(file).write_bytes(b"PK\x03\x04" + b"\0" * 1000)
             raise KeyboardInterrupt
-        return real(file, **arrays)
+        return real(file, arrays, compress)
 
-    monkeypatch.setattr(np, "savez_compressed", half_then_interrupt)
+    monkeypatch.setattr(sequence_module, "_write_npz", half_then_interrupt)
     out = tmp_path / "out"
     with pytest.raises(KeyboardInterrupt):
         run_batch([inp], out, progress=False)
@@ -132,11 +142,11 @@ def test_interrupted_write_leaves_no_npz(clips, tmp_path, monkeypatch):
     # A failure (not an interrupt) inside the write is one failed row; the batch continues.
     calls.clear()
 
-    def broken(file, **arrays):
+    def broken(file, arrays, compress):
         Path(file).write_bytes(b"PK")
         raise OSError("disk full")
 
-    monkeypatch.setattr(np, "savez_compressed", broken)
+    monkeypatch.setattr(sequence_module, "_write_npz", broken)
     results = run_batch([inp], out, progress=False, force=True)
     assert [(r.name, r.status) for r in results] == [("a", "failed"), ("b", "failed")]
     assert "disk full" in results[0].error and not (out / "b.npz").exists() and not _leftovers(out)
@@ -186,13 +196,26 @@ def test_overlay_video(clips, tmp_path):
     assert _rows(out)["walker.mp4"]["status"] == "skipped"
 
 
-def test_tasks_backend_needs_a_model(clips, tmp_path, capsys):
-    code = main(["extract", str(clips / "walker.mp4"), "-o", str(tmp_path / "o"), "--backend", "tasks"])
+def test_usage_errors(clips, tmp_path, capsys):
+    """--person single --backend tasks needs --model; bad --person/--person-at/--shard combinations; ..."""
+    code = main(["extract", str(clips / "walker.mp4"), "-o", str(tmp_path / "o"), "--person", "single",
+                 "--backend", "tasks"])  # fmt: skip
     assert code == 2
     err = capsys.readouterr().err
     assert "--model" in err and "gaitpose models build-task" in err
     with pytest.raises(ValueError, match="gaitpose models build-task"):
-        extract_video(clips / "walker.mp4", backend="tasks")
+        extract_video(clips / "walker.mp4", backend="tasks", person="single")
+    with pytest.raises(ValueError, match="legacy backend follows one person"):
+        extract_video(clips / "walker.mp4", backend="legacy")
+    bad = [["--backend", "legacy"], ["--person-at", "10"], ["--person-at", "1,2", "--person", "all"],
+           ["--person-at", "1,2", "--person", "single"], ["--shard", "3/3"], ["--shard", "1"]]
+    for extra in bad:
+        assert main(["extract", str(clips / "walker.mp4"), "-o", str(tmp_path / "o"), *extra]) == 2, extra
+    assert main(["extract", "--merge-manifests", str(tmp_path / "o"), str(clips / "walker.mp4")]) == 2
+    from gaitpose.commands.extract import PERSON_MODES as listed
+    from gaitpose.pose.extract import PERSON_MODES
+
+    assert listed == PERSON_MODES  # the parser's copy (kept there so that --help imports no scipy)
     assert main(["extract", str(clips / "walker.mp4"), "-o", str(tmp_path / "o"), "--model", "x.task"]) == 2
     # Other usage errors: a folder without videos, -j 0, a non-positive --fps.
     (tmp_path / "empty").mkdir()

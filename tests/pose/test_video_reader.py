@@ -10,7 +10,7 @@ import pytest
 from extract_helpers import no_person_video, truncated_copy, write_video, zero_frame_video
 
 from gaitpose.io.video import VideoError, VideoReader, find_videos
-from gaitpose.pose.extract import assign_names, collect_inputs
+from gaitpose.pose.batch import assign_names, collect_inputs
 
 
 def _frames(n=9, h=48, w=64):

@@ -182,7 +182,7 @@ def test_npz_option_and_other_views(tmp_path):
     from gaitpose.io import load_sequence
 
     assert main(["synth", "-o", str(tmp_path), "--sequences", "6", "--frames", "20", "--view", "side",
-                 "--fps", "25", "--class-ratio", "1:1:1", "--npz", "-j", "1"]) == 0
+                 "--frame-rate", "25", "--class-ratio", "1:1:1", "--npz", "-j", "1"]) == 0
     rows = _read_gt(tmp_path)
     assert [sum(r["class"] == c for r in rows) for c in LABELS] == [2, 2, 2]
     seq = load_sequence(tmp_path / "npz" / f"{rows[0]['id']}.npz")
