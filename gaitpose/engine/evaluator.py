@@ -29,7 +29,7 @@ from gaitpose.engine.checkpoint import (
 )
 from gaitpose.engine.config import ConfigError, base_config, load_config
 from gaitpose.engine.distributed import resolve_device
-from gaitpose.engine.metrics import classification_report, write_report
+from gaitpose.engine.metrics import classification_report, probabilities, write_report
 from gaitpose.io.atomic import atomic_write_text
 
 
@@ -158,6 +158,16 @@ def predict(
     }
 
 
+def write_predictions(path: Path, ids, subjects, labels, probs: np.ndarray) -> None:
+    """One row per sequence: id, subject, true and predicted class, class probabilities."""
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(["id", "subject", "true", "pred", *[f"p_{name}" for name in LABELS]])
+    for sid, subj, y, pr in zip(ids, subjects, labels, probs):
+        w.writerow([sid, subj, LABELS[int(y)], LABELS[int(pr.argmax())], *[f"{p:.5f}" for p in pr]])
+    atomic_write_text(path, buf.getvalue())
+
+
 def evaluate(
     config: str | os.PathLike | Mapping | None,
     checkpoint: str | os.PathLike,
@@ -224,9 +234,9 @@ def evaluate(
     # before its softmax (ScoNet-MT: 16), so softmax(scale * logits), not softmax(logits)
     # (near-uniform: a positive walk would read p_positive ≈ 0.35)
     scale = logit_scale(cfg)
-    logits = logits * scale
-    report = classification_report(pred["labels"], logits, labels=LABELS,
-                                   bootstrap=int(ev["bootstrap"]), seed=0)
+    subjects = list(getattr(dataset, "subjects", pred["ids"]))
+    report = classification_report(pred["labels"], logits, labels=LABELS, bootstrap=int(ev["bootstrap"]),
+                                   seed=0, subjects=subjects, logit_scale=scale)
     d = cfg["data_cfg"]
     report.update(
         checkpoint=str(path),
@@ -238,7 +248,6 @@ def evaluate(
         dropped_modalities=list(drop),
         label_order=list(LABELS),
         checkpoint_label_order=ckpt_labels,
-        logit_scale=scale,
         test_clip_frames=ev["sampler"].get("clip_frames"),
         test_clip_stride=ev["sampler"].get("clip_stride"),
         model=str(cfg["model_cfg"]["model"]),
@@ -247,12 +256,6 @@ def evaluate(
         out = Path(out)
         title = f"{out.stem}: acc {report['accuracy']:.3f}, macro-F1 {report['macro_f1']:.3f}"
         write_report(report, out, title=title)
-        buf = io.StringIO()
-        w = csv.writer(buf)
-        w.writerow(["id", "true", "pred", *[f"p_{name}" for name in LABELS]])
-        z = logits - logits.max(axis=1, keepdims=True)
-        probs = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
-        for sid, y, pr in zip(pred["ids"], pred["labels"], probs):
-            w.writerow([sid, LABELS[int(y)], LABELS[int(pr.argmax())], *[f"{p:.5f}" for p in pr]])
-        atomic_write_text(Path(f"{out.with_suffix('')}.predictions.csv"), buf.getvalue())
+        write_predictions(Path(f"{out.with_suffix('')}.predictions.csv"), pred["ids"], subjects,
+                          pred["labels"], probabilities(logits, scale))
     return report

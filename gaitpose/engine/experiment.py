@@ -386,8 +386,10 @@ def late_average_rows(plan: list, cfg: Mapping) -> list[dict[str, Any]]:
         cols = [f"p_{c}" for c in labels]
         probs = (a[cols].to_numpy(float) + b[cols].to_numpy(float)) / 2
         y = np.array([labels.index(t) for t in a["true"]])
+        subjects = list(a["subject"].astype(str)) if "subject" in a else None
         report = classification_report(y, np.log(np.clip(probs, 1e-12, None)), labels=labels,
-                                       bootstrap=int(cfg["evaluator_cfg"].get("bootstrap", 0) or 0))
+                                       bootstrap=int(cfg["evaluator_cfg"].get("bootstrap", 0) or 0),
+                                       subjects=subjects, logit_scale=1.0)
         rows.append(
             {
                 "setting": f"late-average({names['silhouette']}, {names['skeleton']})",
