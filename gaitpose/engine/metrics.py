@@ -181,8 +181,11 @@ def baseline_reports(y_true: Sequence[int], labels: Sequence[str] = LABELS,
     cm = np.repeat(counts[:, None] / c, c, axis=1).astype(np.float64)
     k = labels.index(positive)
     sens, spec = stats.sensitivity_specificity_of(cm, k)
+    present = counts > 0  # the uniform caller predicts every class: macro over the classes present
     rows["uniform"] = {"n": int(len(y)), "accuracy": float(stats.accuracy_of(cm)),
                        "macro_f1": float(stats.macro_f1_of(cm)),
+                       "macro_precision": float(np.where(present, counts / len(y), 0).sum() / c),
+                       "macro_recall": float(present.sum() / c / c),
                        f"sensitivity_{positive}": float(sens), f"specificity_{positive}": float(spec)}
     for r in rows.values():
         r["roc_auc_positive"] = 0.5

@@ -210,7 +210,7 @@ def results_markdown(
         f"{', '.join(f'{x:.1f}' for x in os.getloadavg())}",
         f"- wall time of this invocation: {wall_seconds / 60:.1f} min ({jobs} cell(s) at a time; "
         f"cells finished by an earlier invocation are not re-run)" if wall_seconds is not None else "",
-        f"- dataset: `{d['dataset_root']}`, partition `{d['dataset_partition'] or 'ROOT/partition.json'}`"
+        f"- dataset: {d['dataset_name'] or 'unnamed'} at `{d['dataset_root']}`, partition `{d['dataset_partition'] or 'ROOT/partition.json'}`"
         + (f", VAL_SET carved from TRAIN_SET by val_carve {d['val_carve']}" if d.get("val_carve") else "")
         + f"; validation sequences: {n['val']}, test sequences: {n['test']}",
         f"- seeds: {sorted(int(s) for s in df['seed'].unique())}; cells: mean ± sample std over seeds, "

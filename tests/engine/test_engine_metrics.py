@@ -148,6 +148,7 @@ def test_baselines_from_the_labels():
     f1 = [2 * (n / 3) / (n + 4) for n in (6, 2, 4)]
     assert b["uniform"]["macro_f1"] == pytest.approx(np.mean(f1))
     assert b["uniform"]["sensitivity_positive"] == pytest.approx(1 / 3)
+    assert b["uniform"]["macro_precision"] == pytest.approx(1 / 3) == b["uniform"]["macro_recall"]
     assert b["uniform"]["roc_auc_positive"] == b["majority"]["roc_auc_positive"] == 0.5
 
 

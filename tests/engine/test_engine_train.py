@@ -127,12 +127,9 @@ def test_cli_train_and_evaluate(fake_config, tmp_path, capsys):
 def test_precise_bn_after_last_iteration(fake_config, tmp_path):
     """The final checkpoint holds BN statistics re-estimated with the final weights: the same
     weights as a run without precise BN, and the running stats precise_bn computes from them."""
-    import engine_fakes
-    from engine_fakes import FakeNet
-
-    from gaitpose.engine import builders
+    from gaitpose.engine import distributed as gdist
     from gaitpose.engine.config import base_config, load_config
-    from gaitpose.engine.trainer import _precise_bn
+    from gaitpose.engine.trainer import _precise_bn, setup
 
     fake_config["trainer_cfg"]["precise_bn_batches"] = 5
     with_pbn = load_checkpoint(train(fake_config, tmp_path / "pbn"))
@@ -148,13 +145,12 @@ def test_precise_bn_after_last_iteration(fake_config, tmp_path):
 
     # recompute: precise BN on the plain run's final weights gives the checkpoint's statistics
     cfg = base_config(load_config(fake_config))
-    model = FakeNet(streams=("sils", "pose"))
-    model.load_state_dict(b)
-    ds = builders.build_dataset(cfg, ("sils", "pose"), "train")
-    used = _precise_bn(cfg, model, ds, engine_fakes, seed=0, rank=0, world_size=1,
-                       device=torch.device("cpu"), amp=False)
-    assert used == 5
-    sd = model.state_dict()
+    info, device = gdist.setup("cpu")
+    run = setup(cfg, tmp_path / "fresh", info, device)  # the setup step alone: nothing trained
+    assert run.iteration == 0 and run.total == fake_config["trainer_cfg"]["total_iter"]
+    run.model.load_state_dict(b)
+    assert _precise_bn(run) == 5
+    sd = run.model.state_dict()
     for k in ("bn.running_mean", "bn.running_var"):
         assert torch.allclose(sd[k], a[k], atol=1e-6), k
 
