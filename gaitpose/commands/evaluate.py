@@ -1,4 +1,4 @@
-"""``gaitpose evaluate CONFIG --checkpoint CKPT [-o metrics.json]``: metrics on the test split."""
+"""``gaitpose evaluate CONFIG --checkpoint CKPT [--split val|test] [-o metrics.json]``: metrics on a split."""
 
 from __future__ import annotations
 
@@ -6,10 +6,14 @@ import argparse
 import sys
 
 DESCRIPTION = """\
-Evaluate a checkpoint on the config's test split (all frames in order, up to frames_all_limit):
+Evaluate a checkpoint on the config's test split, or with --split val on its validation split
+(the partition's VAL_SET, or the part of TRAIN_SET that data_cfg.val_carve carves off; make every
+choice there and read the test split once per configuration). All frames in order, up to
+frames_all_limit:
 accuracy, macro precision / recall / F1 (current OpenGait protocol), per-class sensitivity and
-specificity (the 2024 paper's protocol), confusion matrix, positive-vs-rest ROC-AUC, bootstrap
-95 % intervals. Accepts gaitpose checkpoints and OpenGait ScoNet checkpoints ({'model': state dict}).
+specificity (the 2024 paper's protocol), confusion matrix, positive-vs-rest ROC-AUC and Brier
+score (probabilities: softmax of the loss's logit scale x logits), 95 % intervals from a bootstrap
+over subjects. Accepts gaitpose checkpoints and OpenGait ScoNet checkpoints ({'model': state dict}).
 With -o, also writes <stem>.confusion.png, <stem>.per_class.csv/.md and <stem>.predictions.csv.
 A gaitpose checkpoint stores the config it was trained with: its model is built with those
 model settings (model_cfg), and where they differ from CONFIG's the differences are listed on
@@ -26,6 +30,8 @@ def add_parser(subparsers, name: str, help_: str) -> argparse.ArgumentParser:
     )
     p.add_argument("config", help="YAML config (the one used for training, or any with the same model)")
     p.add_argument("--checkpoint", required=True, metavar="CKPT", help="checkpoint file")
+    p.add_argument("--split", choices=("val", "test"), default=None,
+                   help="which split to evaluate (default: evaluator_cfg.split, i.e. test)")
     p.add_argument("-o", "--output", metavar="JSON", help="write metrics JSON (and PNG/CSV beside it)")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override a config value (as for train)")
@@ -39,15 +45,19 @@ def add_parser(subparsers, name: str, help_: str) -> argparse.ArgumentParser:
 def format_report(report: dict) -> str:
     """Human-readable summary of a metrics report."""
     lines = [
-        f"sequences {report['n']}   accuracy {report['accuracy']:.4f}   macro P {report['macro_precision']:.4f}"
+        f"split {report.get('split', '?')}   sequences {report['n']}   accuracy {report['accuracy']:.4f}   macro P {report['macro_precision']:.4f}"
         f"  R {report['macro_recall']:.4f}  F1 {report['macro_f1']:.4f}",
     ]
     if report.get("accuracy_ci95"):
         lo, hi = report["accuracy_ci95"]
         flo, fhi = report["macro_f1_ci95"]
-        lines.append(f"bootstrap 95% CI: accuracy [{lo:.3f}, {hi:.3f}]  macro-F1 [{flo:.3f}, {fhi:.3f}]")
+        lines.append(f"bootstrap 95% CI over {report.get('n_subjects', '?')} {report.get('bootstrap_unit', 'sequence')}s: "
+                     f"accuracy [{lo:.3f}, {hi:.3f}]  macro-F1 [{flo:.3f}, {fhi:.3f}]")
     if report.get("roc_auc_positive") is not None:
-        lines.append(f"ROC-AUC positive vs rest {report['roc_auc_positive']:.4f}")
+        ci = report.get("roc_auc_positive_ci95")
+        lines.append(f"ROC-AUC positive vs rest {report['roc_auc_positive']:.4f}"
+                     + (f" [{ci[0]:.3f}, {ci[1]:.3f}]" if ci else "")
+                     + f"  (softmax of {report.get('logit_scale')} x logits)")
     lines.append(f"{'class':<10}{'sens':>8}{'spec':>8}{'prec':>8}{'F1':>8}{'n':>6}")
     for name, pc in report["per_class"].items():
         lines.append(
@@ -66,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         report = evaluate(args.config, args.checkpoint, out=args.output, overrides=args.overrides,
-                          drop_modalities=args.drop, progress=not args.quiet)
+                          drop_modalities=args.drop, progress=not args.quiet, split=args.split)
     except ConfigFileError as exc:
         raise InputError(str(exc)) from None
     except ConfigError as exc:

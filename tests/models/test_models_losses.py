@@ -64,7 +64,7 @@ def test_sconet_mt_total_and_sconet_ce_only():
     logits[0, 1] = 1.0
     logits[1, 2] = 1.0
     _, p3 = ScoNetMTLoss()(
-        {"embeddings": torch.zeros(2, 8, 4), "logits": logits}, torch.tensor([1, 0])
+        {"embeddings": torch.zeros(2, 8, 4), "logits": logits}, torch.tensor([1, 0]), torch.tensor([0, 1])
     )
     assert p3["acc"].item() == 0.5
 
@@ -141,3 +141,10 @@ def test_ddp_gather_matches_full_batch(tmp_path):
         # yields exactly the full-batch gradient on every sample
         assert torch.allclose(total, 2 * loss.detach(), atol=1e-6)
         assert torch.allclose(grad / 2, full.grad[rank * 4 : (rank + 1) * 4], atol=1e-6)
+
+
+def test_refuses_to_run_without_identities():
+    """No silent fallback to class labels as triplet identities."""
+    out = {"embeddings": torch.randn(4, 8, 2), "logits": torch.randn(4, 3, 2)}
+    with pytest.raises(ValueError, match="needs the triplet identities"):
+        ScoNetMTLoss()(out, torch.tensor([0, 1, 2, 0]))
