@@ -24,7 +24,7 @@ from typing import Any
 import torch
 
 from gaitpose import LABELS
-from gaitpose.engine.config import ConfigError
+from gaitpose.engine.config import ConfigError, ConfigFileError
 
 _RESERVED = {"model_cfg": ("model", "api"), "loss_cfg": ("type", "api")}
 
@@ -110,7 +110,10 @@ def ensure_dataset(cfg: Mapping) -> Path:
         return root
     spec = d.get("synth")
     if not spec:
-        raise ConfigError(f"{root}: dataset_root does not exist (and data_cfg.synth is not set)")
+        raise ConfigFileError(
+            f"{root}: no such file or directory (data_cfg.dataset_root; data_cfg.synth would make a "
+            "synthetic cohort there)"
+        )
     make = _synth_function()
     root.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{root.name}.", dir=root.parent))
@@ -163,7 +166,7 @@ def build_dataset(cfg: Mapping, modalities: tuple[str, ...], train: bool, seed: 
     try:
         return api.GaitDataset(str(root), **kwargs)
     except (FileNotFoundError, ValueError, KeyError) as exc:
-        raise ConfigError(f"{root}: cannot open dataset ({exc})") from exc
+        raise ConfigFileError(f"{root}: cannot open dataset ({exc})") from exc
 
 
 # ---------------------------------------------------------------- model / loss

@@ -33,6 +33,7 @@ from gaitpose.engine.checkpoint import (
     check_resumable,
     find_resume,
     load_checkpoint,
+    load_resume_weights,
     prune_iteration_checkpoints,
     rng_state,
     save_checkpoint,
@@ -232,7 +233,7 @@ def _train(cfg: dict, run_dir: Path, info: gdist.DistInfo, device: torch.device)
     dataset = builders.build_dataset(cfg, modalities, train=True)
     subjects = sorted(set(dataset.subjects))
     if state is not None:
-        check_resumable(state, resume_path, cfg, subjects)
+        check_resumable(state, resume_path, subjects)
     subject_id = {s: i for i, s in enumerate(subjects)}
     lmap = builders.label_map(cfg)
 
@@ -244,7 +245,7 @@ def _train(cfg: dict, run_dir: Path, info: gdist.DistInfo, device: torch.device)
     scaler = torch.amp.GradScaler("cuda", enabled=amp)
     start = 0
     if state is not None:
-        model.load_state_dict(state["model"])
+        load_resume_weights(model, state, resume_path, cfg)
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
         if state.get("scaler") and amp:
