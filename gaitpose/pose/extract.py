@@ -88,7 +88,8 @@ def extract_video(
             (PoseLandmarker VIDEO mode; needs ``model``).
         silhouettes: also compute silhouettes from the segmentation mask (segmentation off if False).
         model: ``.task`` bundle for the tasks backend.
-        progress: True for a tqdm bar, or a callback ``f(frames_done, frames_total)``.
+        progress: True for progress output (:mod:`gaitpose.progress`: a bar on a terminal, a few
+            lines in a log), or a callback ``f(frames_done, frames_total)``.
         fps: override the container's frame rate (required when it reports 0).
         overlay: if given, also write an overlay video there (atomically).
         max_frames: stop after this many frames (for quick checks; the length check is skipped).
@@ -140,9 +141,9 @@ def _extract_video(
     if callable(progress):
         callback = progress
     elif progress:
-        from tqdm import tqdm
+        from gaitpose.progress import Progress
 
-        bar = tqdm(total=total or None, desc=path.name, unit="frame", leave=False, dynamic_ncols=True)
+        bar = Progress(total or None, path.name, "frame")
         callback = lambda done, _total: bar.update(done - bar.n)  # noqa: E731
 
     kps: list[np.ndarray] = []
