@@ -6,7 +6,7 @@ feature rows, extracted videos, experiment cells) reports through :class:`Progre
 - stderr is a terminal: a tqdm bar, redrawn in place;
 - stderr is a file, a pipe or a scheduler log: one plain line each time another tenth of the
   work is done, or every ``every_s`` seconds when there is no total (or the work is slow), and
-  one line at the end; never a carriage return;
+  one line at the end (with no total, only when lines came before); never a carriage return;
 - ``enabled=False`` (a command's ``--quiet``): nothing.
 
 Example::
@@ -91,6 +91,7 @@ class Progress:
         self._clock = clock
         self._t0 = self._last_t = clock()
         self._postfix = ""
+        self._printed = 0  # plain lines written
         self._closed = False
         self._bar = None
         terminal = is_terminal(self.stream) if terminal is None else terminal
@@ -148,8 +149,8 @@ class Progress:
         self._closed = True
         if self._bar is not None:
             self._bar.close()
-        elif self.mode == "lines" and (self.n > self._initial or self.total == 0):
-            self._line(final=True)
+        elif self.mode == "lines" and (self._printed if self.total is None else self.n > self._initial):
+            self._line(final=True)  # unknown total: only after progress lines (quick work stays quiet)
 
     def __enter__(self) -> Progress:
         return self
@@ -175,6 +176,7 @@ class Progress:
             self._next_step = self._step_after(self.n)
 
     def _line(self, final: bool) -> None:
+        self._printed += 1
         now = self._clock()
         self._last_t = now
         elapsed = now - self._t0

@@ -71,6 +71,13 @@ def test_resume_counts_time_left_from_the_work_done_here():
     assert lines[-1] == "train: 60/100 it stopped in 20 s; loss=0.412"
 
 
+def test_quick_work_of_unknown_length_says_nothing():
+    out = io.StringIO()
+    with Progress(total=None, desc="convert", stream=out) as bar:
+        bar.update(5)
+    assert out.getvalue() == ""
+
+
 def test_quiet_and_inner_bars_are_silent_in_a_log():
     out = io.StringIO()
     for kwargs in ({"enabled": False}, {"inner": True}):

@@ -21,7 +21,7 @@ from typing import Any
 import torch
 
 from gaitpose import LABELS
-from gaitpose.engine.config import ConfigError
+from gaitpose.engine.config import ConfigError, ConfigFileError
 
 _RESERVED = {"model_cfg": ("model", "api"), "loss_cfg": ("type", "api", "identity")}
 
@@ -111,7 +111,10 @@ def ensure_dataset(cfg: Mapping) -> Path:
             check_cohort(root, spec)
         return root
     if not spec:
-        raise ConfigError(f"{root}: dataset_root does not exist (and data_cfg.synth is not set)")
+        raise ConfigFileError(
+            f"{root}: no such file or directory (data_cfg.dataset_root; data_cfg.synth would make a "
+            "synthetic cohort there)"
+        )
     from gaitpose.synth import make_cohort
 
     try:
@@ -173,7 +176,7 @@ def build_dataset(cfg: Mapping, modalities: tuple[str, ...], split: str, seed: i
     try:
         return api.GaitDataset(str(root), **kwargs)
     except (FileNotFoundError, ValueError, KeyError) as exc:
-        raise ConfigError(f"{root}: cannot open dataset ({exc})") from exc
+        raise ConfigFileError(f"{root}: cannot open dataset ({exc})") from exc
 
 
 # ---------------------------------------------------------------- model / loss

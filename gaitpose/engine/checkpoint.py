@@ -92,11 +92,28 @@ def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = 
     try:
         obj = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as exc:  # torch raises UnpicklingError, RuntimeError, EOFError...
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise CheckpointError(f"{path}: cannot read checkpoint with weights_only=True ({first})") from None
+        raise CheckpointError(f"{path}: {_load_failure(path, exc)}") from None
     if not isinstance(obj, dict):
         raise CheckpointError(f"{path}: a checkpoint must be a dict, got {type(obj).__name__}")
     return obj
+
+
+def _load_failure(path: Path, exc: Exception) -> str:
+    """One line on why ``torch.load(weights_only=True)`` failed (torch's own message is a page)."""
+    import zipfile
+
+    if path.stat().st_size == 0:
+        return "empty file, not a checkpoint"
+    if not zipfile.is_zipfile(path):
+        with open(path, "rb") as fh:
+            legacy = fh.read(2) == b"\x80\x02"  # torch's pre-1.6 format starts with a pickle
+        if not legacy:
+            return "not a torch checkpoint (not a zip archive)"
+    text = str(exc)
+    if "Weights only load failed" in text:
+        return "holds objects other than tensors and plain values; refused (loaded with weights_only=True)"
+    first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+    return f"cannot read checkpoint with weights_only=True ({first})"
 
 
 def is_gaitpose_checkpoint(obj: dict) -> bool:
@@ -158,19 +175,36 @@ def model_settings_differences(state: dict, cfg: dict) -> list[str]:
     return out
 
 
-def check_resumable(state: dict, path: Path, cfg: dict, subjects: list[str]) -> None:
-    """Raise :class:`CheckpointError` when the run folder's checkpoint cannot go on with ``cfg``:
-    other model settings, or other training identities (the triplet loss's identity order)."""
-    hint = "train into a new folder (-o RUN) or remove " + str(path.parent.parent)
-    diffs = model_settings_differences(state, cfg)
-    if diffs:
-        raise CheckpointError(
-            f"{path}: this run was trained with other model settings ({'; '.join(diffs)}); {hint}"
-        )
+def _hint(path: Path) -> str:
+    return "train into a new folder (-o RUN) or remove " + str(path.parent.parent)
+
+
+def check_resumable(state: dict, path: Path, subjects: list[str]) -> None:
+    """Raise :class:`CheckpointError` when the run folder's checkpoint was trained on other
+    identities than ``subjects`` (the triplet loss's identity order would not mean the same)."""
     before = [str(s) for s in state.get("subjects") or []]
     if before and before != list(subjects):
         common = len(set(before) & set(subjects))
         raise CheckpointError(
             f"{path}: this run was trained on other identities ({len(before)} subjects; the dataset has "
-            f"{len(subjects)}, {common} in common); {hint}"
+            f"{len(subjects)}, {common} in common); {_hint(path)}"
         )
+
+
+def load_resume_weights(model: torch.nn.Module, state: dict, path: Path, cfg: dict) -> None:
+    """Load a run folder's weights into ``model`` built from ``cfg``. Weights that do not fit
+    raise :class:`CheckpointError` naming the model settings that differ; settings that differ
+    but fit (e.g. a dropout rate) are named in a note on stderr."""
+    import sys
+
+    diffs = model_settings_differences(state, cfg)
+    try:
+        model.load_state_dict(state["model"])
+    except RuntimeError as exc:
+        lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+        why = "; ".join(diffs) or (lines[1] if len(lines) > 1 else lines[0] if lines else "weights do not fit")
+        raise CheckpointError(
+            f"{path}: this run was trained with other model settings ({why}); {_hint(path)}"
+        ) from None
+    if diffs:
+        print(f"note: {path}: resuming with other model settings than before: {'; '.join(diffs)}", file=sys.stderr)

@@ -31,7 +31,8 @@ class ConfigError(ValueError):
 
 
 class ConfigFileError(ConfigError):
-    """The config file itself is missing or unreadable (the message starts with its path)."""
+    """A file or folder of the config (the config itself, its dataset) is missing or unreadable:
+    an input error (exit 1), not bad usage. The message starts with its path."""
 
 
 #: keys whose content is validated elsewhere

@@ -47,6 +47,7 @@ from gaitpose.engine import builders
 from gaitpose.engine.config import (
     DEFAULTS,
     ConfigError,
+    ConfigFileError,
     base_config,
     canonical_key,
     deep_merge,
@@ -236,7 +237,7 @@ def run_experiment(
     jobs = int(jobs or cfg["experiment"].get("jobs") or 1)
     out = Path(out_dir)
     if report_only and not out.is_dir():
-        raise ConfigError(f"{out}: no such experiment folder")
+        raise ConfigFileError(f"{out}: no such experiment folder")
     out.mkdir(parents=True, exist_ok=True)
     (out / "confusion").mkdir(exist_ok=True)
     if not report_only:

@@ -34,6 +34,7 @@ from gaitpose.engine.checkpoint import (
     check_resumable,
     find_resume,
     load_checkpoint,
+    load_resume_weights,
     prune_iteration_checkpoints,
     rng_state,
     save_checkpoint,
@@ -267,7 +268,7 @@ def setup(cfg: dict, run_dir: Path, info: gdist.DistInfo, device: torch.device) 
     dataset = builders.build_dataset(cfg, modalities, "train")
     names, identity_of = triplet_identities(cfg, dataset)
     if state is not None:
-        check_resumable(state, resume_path, cfg, names)  # before config.yaml is rewritten
+        check_resumable(state, resume_path, names)  # before config.yaml is rewritten
     if info.is_main:
         run_dir.mkdir(parents=True, exist_ok=True)
         atomic_write_text(run_dir / "config.yaml", dump_config(cfg))
@@ -280,7 +281,7 @@ def setup(cfg: dict, run_dir: Path, info: gdist.DistInfo, device: torch.device) 
               scheduler=builders.build_scheduler(cfg, optimizer),
               scaler=torch.amp.GradScaler("cuda", enabled=amp), iteration=0, last_good=resume_path)
     if state is not None:
-        restore(run, state)
+        restore(run, state, resume_path)
     run.model, run.net = wrap_for_ddp(model, info, device, bool(tr["find_unused_parameters"]))
     return run
 
@@ -309,9 +310,9 @@ def triplet_identities(cfg: Mapping, dataset) -> tuple[list[str], torch.Tensor]:
     return names, torch.tensor([number[x] for x in per_item], dtype=torch.long)
 
 
-def restore(run: Run, state: Mapping) -> None:
+def restore(run: Run, state: Mapping, path: Path) -> None:
     """Weights, optimiser, scheduler, AMP scaler, iteration and RNG states of a checkpoint."""
-    run.model.load_state_dict(state["model"])
+    load_resume_weights(run.model, state, path, run.cfg)  # names the settings when they do not fit
     run.optimizer.load_state_dict(state["optimizer"])
     run.scheduler.load_state_dict(state["scheduler"])
     if state.get("scaler") and run.amp:

@@ -96,14 +96,14 @@ def _versions() -> dict[str, str]:
 
 
 def _progress_callback(progress, name: str, total: int):
-    """(callback or None, tqdm bar or None) for ``progress`` (True: a bar; callable: itself)."""
+    """(callback or None, progress bar or None) for ``progress`` (True: :mod:`gaitpose.progress`; callable: itself)."""
     if callable(progress):
         return progress, None
     if not progress:
         return None, None
-    from tqdm import tqdm
+    from gaitpose.progress import Progress
 
-    bar = tqdm(total=total or None, desc=name, unit="frame", leave=False, dynamic_ncols=True)
+    bar = Progress(total or None, name, "frame")
     return (lambda done, _total: bar.update(done - bar.n)), bar
 
 
@@ -327,7 +327,7 @@ def extract_people(
             rules always use ``tasks`` (PoseLandmarker, ``num_poses`` = 4).
         silhouettes: also compute silhouettes (segmentation off if False and no overlay).
         model: ``.task`` bundle (default for the multi-person rules: built offline from the wheel).
-        progress: True for a tqdm bar, or a callback ``f(frames_done, frames_total)``.
+        progress: True for progress output (:mod:`gaitpose.progress`: a bar on a terminal, a few lines in a log), or a callback ``f(frames_done, frames_total)``.
         fps: override the container's frame rate (required when it reports 0).
         overlay: also write an overlay video there (atomically; with ``all``: the first track's).
         max_frames: stop after this many frames (quick checks; the length check is skipped).

@@ -92,7 +92,7 @@ def test_batch_goes_on_after_bad_inputs(clips, tmp_path, capfd):
         hits = [ln for ln in lines if ln.startswith("gaitpose extract: ") and ln.endswith(reason) or (
             ln.startswith("gaitpose extract: ") and name in ln and reason in ln)]  # fmt: skip
         assert any(name in h for h in hits), (name, err)
-    # Nothing else than our lines and the progress lines of a log (no FFmpeg/MediaPipe noise).
+    # Nothing else than our lines (no FFmpeg/MediaPipe noise): errors, and progress lines in a log.
     assert all(ln.startswith(("gaitpose extract: ", "videos: ")) for ln in lines), err
 
 
