@@ -24,6 +24,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "report": ("report", "group comparison of features between classes"),
     "train": ("train", "train a model from a YAML config (resumes)"),
     "evaluate": ("evaluate", "evaluate a checkpoint on a config's test set"),
+    "calibrate": ("calibrate", "fit temperature scaling and the operating point on the validation split"),
+    "screen": ("screen", "screen walks (videos or .npz): quality gate, calibrated verdict, one HTML report each"),
     "experiment": ("experiment", "run a grid of trainings and evaluations"),
     "demo": ("demo", "the whole pipeline on a synthetic cohort (and a real clip if present)"),
 }

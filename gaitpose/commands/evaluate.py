@@ -9,7 +9,9 @@ DESCRIPTION = """\
 Evaluate a checkpoint on the config's test split (all frames in order, up to frames_all_limit):
 accuracy, macro precision / recall / F1 (current OpenGait protocol), per-class sensitivity and
 specificity (the 2024 paper's protocol), confusion matrix, positive-vs-rest ROC-AUC, bootstrap
-95 % intervals. Accepts gaitpose checkpoints and OpenGait ScoNet checkpoints ({'model': state dict}).
+95 % intervals; ECE, Brier and sensitivity at 90 / 95 % specificity; with a
+calibrated checkpoint (gaitpose calibrate) the 2x2 table at its operating point with subject-level
+bootstrap CIs. Accepts gaitpose checkpoints and OpenGait ScoNet checkpoints ({'model': state dict}).
 With -o, also writes <stem>.confusion.png, <stem>.per_class.csv/.md and <stem>.predictions.csv.
 """
 
@@ -48,6 +50,10 @@ def format_report(report: dict) -> str:
             f"{pc['f1']:>8.3f}{pc['support']:>6d}"
         )
     lines.append("confusion (rows true, cols pred): " + str(report["confusion_matrix"]))
+    if report.get("screening"):
+        from gaitpose.engine.calibration import format_screening
+
+        lines.append(format_screening(report["screening"]))
     return "\n".join(lines)
 
 

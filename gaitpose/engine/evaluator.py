@@ -21,6 +21,7 @@ from torch.utils.data import DataLoader
 
 from gaitpose import LABELS
 from gaitpose.engine import builders
+from gaitpose.engine.calibration import screening_report, softmax
 from gaitpose.engine.checkpoint import (
     CheckpointError,
     is_gaitpose_checkpoint,
@@ -158,6 +159,54 @@ def predict(
     }
 
 
+def predict_split(cfg: Mapping, state: dict, path: Path, split: str | None = None, drop: Iterable[str] = (),
+                  progress: bool = True) -> dict[str, Any]:
+    """Logits of ``state``'s model on a split of the config's dataset, as the model was trained
+    to read them: columns in ``gaitpose.LABELS`` order, multiplied by the loss's logit scale.
+
+    Args:
+        cfg: resolved config (``base_config``).
+        state: a loaded checkpoint (gaitpose or OpenGait).
+        path: the checkpoint's file (for messages).
+        split: the split to read (default ``evaluator_cfg.split``).
+        drop: streams removed at test time.
+
+    Returns:
+        ``logits`` float64 [N, C], ``labels`` int [N], ``ids`` and ``subjects`` (lists of str),
+        ``logit_scale``, ``checkpoint_label_order``.
+    """
+    if split is not None:
+        cfg = {**cfg, "evaluator_cfg": {**cfg["evaluator_cfg"], "split": split}}
+    device = resolve_device(cfg["trainer_cfg"]["device"])
+    from gaitpose.engine.trainer import set_cpu_threads
+
+    set_cpu_threads(cfg["trainer_cfg"].get("num_threads"), device)
+    modalities = builders.model_modalities(cfg)
+    dataset = builders.build_dataset(cfg, modalities, train=False)
+    model = builders.build_model(cfg, getattr(dataset, "layout", None))
+    ckpt_labels = _load_weights(model, state, path, cfg)
+    model.to(device)
+    api = builders.data_api(cfg)
+    ev = cfg["evaluator_cfg"]
+    pred = predict(
+        model, dataset, api.collate_clips, modalities, device,
+        batch_size=int(ev["sampler"]["batch_size"]), amp=bool(ev["enable_float16"]), drop=drop,
+        num_workers=int(cfg["data_cfg"]["num_workers"]), progress=progress,
+        clip_frames=ev["sampler"].get("clip_frames"), clip_stride=ev["sampler"].get("clip_stride"),
+    )
+    # logits columns in the checkpoint's label order → report in gaitpose.LABELS order
+    if sorted(ckpt_labels) != sorted(LABELS):
+        raise CheckpointError(f"{path}: label order {ckpt_labels} is not a permutation of {list(LABELS)}")
+    logits = pred["logits"][:, [ckpt_labels.index(name) for name in LABELS]]
+    # probabilities as the model was trained to give them: the loss scales the (cosine) logits
+    # before its softmax (ScoNet-MT: 16), so softmax(scale * logits), not softmax(logits)
+    # (near-uniform: a positive walk would read p_positive ≈ 0.35)
+    scale = logit_scale(cfg)
+    logits = logits * scale
+    return {"logits": logits, "labels": pred["labels"], "ids": pred["ids"], "subjects": list(dataset.subjects),
+            "logit_scale": scale, "checkpoint_label_order": ckpt_labels}
+
+
 def evaluate(
     config: str | os.PathLike | Mapping | None,
     checkpoint: str | os.PathLike,
@@ -187,10 +236,6 @@ def evaluate(
             raise ConfigError(f"{path}: holds no config; pass one")
         config = state["config"]
     cfg = base_config(load_config(config, overrides))
-    device = resolve_device(cfg["trainer_cfg"]["device"])
-    from gaitpose.engine.trainer import set_cpu_threads
-
-    set_cpu_threads(cfg["trainer_cfg"].get("num_threads"), device)
     modalities = builders.model_modalities(cfg)
     drop = tuple(drop_modalities)
     unknown = set(drop) - set(modalities)
@@ -198,29 +243,14 @@ def evaluate(
         raise ConfigError(f"cannot drop {sorted(unknown)}: the model uses {list(modalities)}")
     if drop and len(drop) == len(modalities):
         raise ConfigError("cannot drop every modality")
-    dataset = builders.build_dataset(cfg, modalities, train=False)
-    model = builders.build_model(cfg, getattr(dataset, "layout", None))
-    ckpt_labels = _load_weights(model, state, path, cfg)
-    model.to(device)
-    api = builders.data_api(cfg)
+    pred = predict_split(cfg, state, path, drop=drop, progress=progress)
+    logits, scale, ckpt_labels = pred["logits"], pred["logit_scale"], pred["checkpoint_label_order"]
     ev = cfg["evaluator_cfg"]
-    pred = predict(
-        model, dataset, api.collate_clips, modalities, device,
-        batch_size=int(ev["sampler"]["batch_size"]), amp=bool(ev["enable_float16"]), drop=drop,
-        num_workers=int(cfg["data_cfg"]["num_workers"]), progress=progress,
-        clip_frames=ev["sampler"].get("clip_frames"), clip_stride=ev["sampler"].get("clip_stride"),
-    )
-    # logits columns in the checkpoint's label order → report in gaitpose.LABELS order
-    if sorted(ckpt_labels) != sorted(LABELS):
-        raise CheckpointError(f"{path}: label order {ckpt_labels} is not a permutation of {list(LABELS)}")
-    logits = pred["logits"][:, [ckpt_labels.index(name) for name in LABELS]]
-    # probabilities as the model was trained to give them: the loss scales the (cosine) logits
-    # before its softmax (ScoNet-MT: 16), so softmax(scale * logits), not softmax(logits)
-    # (near-uniform: a positive walk would read p_positive ≈ 0.35)
-    scale = logit_scale(cfg)
-    logits = logits * scale
     report = classification_report(pred["labels"], logits, labels=LABELS,
                                    bootstrap=int(ev["bootstrap"]), seed=0)
+    calib = state.get("calibration") if is_gaitpose_checkpoint(state) else None
+    report["screening"] = screening_report(logits, pred["labels"], pred["subjects"], calib,
+                                           bootstrap=int(ev["bootstrap"]))
     d = cfg["data_cfg"]
     report.update(
         checkpoint=str(path),
@@ -244,8 +274,7 @@ def evaluate(
         buf = io.StringIO()
         w = csv.writer(buf)
         w.writerow(["id", "true", "pred", *[f"p_{name}" for name in LABELS]])
-        z = logits - logits.max(axis=1, keepdims=True)
-        probs = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
+        probs = softmax(logits, report["screening"]["temperature"])
         for sid, y, pr in zip(pred["ids"], pred["labels"], probs):
             w.writerow([sid, LABELS[int(y)], LABELS[int(pr.argmax())], *[f"{p:.5f}" for p in pr]])
         atomic_write_text(Path(f"{out.with_suffix('')}.predictions.csv"), buf.getvalue())

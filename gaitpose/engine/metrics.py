@@ -198,10 +198,27 @@ def flat_metrics(report: dict) -> dict[str, float | int | None]:
 
 
 def per_class_table(report: dict):
-    """A pandas DataFrame, one row per class: precision, recall, F1, sensitivity, specificity, support."""
+    """A pandas DataFrame, one row per class: precision, recall, F1, sensitivity, specificity, support
+    (and the one-vs-rest Brier score); plus, when the report has an operating point, a row for
+    the refer decision with subject-level bootstrap CIs of its sensitivity and specificity."""
     import pandas as pd
 
-    rows = [{"class": name, **vals} for name, vals in report["per_class"].items()]
+    scr = report.get("screening") or {}
+    briers = scr.get("per_class_brier") or {}
+    rows = [{"class": name, **vals, **({"brier": briers[name]} if name in briers else {})}
+            for name, vals in report["per_class"].items()]
+    op = scr.get("operating_point")
+    if op:  # the screening decision at the stored operating point, one more row
+        ci_sens, ci_spec = op.get("sensitivity_ci95") or [None, None], op.get("specificity_ci95") or [None, None]
+        t = op["table"]
+        rows.append({
+            "class": f"refer: P({scr['score']}) >= {op['threshold']:.3f}",
+            "precision": t["tp"] / (t["tp"] + t["fp"]) if t["tp"] + t["fp"] else 0.0,
+            "sensitivity": op["sensitivity"], "specificity": op["specificity"],
+            "support": t["tp"] + t["fn"], "brier": scr.get("brier_score"),
+            "sensitivity_ci_low": ci_sens[0], "sensitivity_ci_high": ci_sens[1],
+            "specificity_ci_low": ci_spec[0], "specificity_ci_high": ci_spec[1],
+        })
     return pd.DataFrame(rows)
 
 
