@@ -36,9 +36,9 @@ td.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 .bar span{position:absolute;top:0;bottom:0;border-radius:4px;background:#5b7fb9}
 .bar .mark{background:#111;width:2px;border-radius:0}
 .pos span{background:#c0392b}.neg span{background:#1e8449}
-.frames{display:flex;gap:6px;overflow-x:auto}
+.frames{display:flex;flex-wrap:wrap;gap:6px}
 .frames figure{margin:0;text-align:center;font-size:.78rem;color:#555}
-.frames img{height:220px;border-radius:6px;display:block}
+.frames img{height:200px;max-width:100%;object-fit:contain;border-radius:6px;display:block}
 img.strip{max-width:100%;image-rendering:pixelated;border-radius:4px}
 .muted{color:#6b7280;font-size:.85rem}
 .ok{color:#1e8449;font-weight:600}.fail{color:#c0392b;font-weight:600}
@@ -149,7 +149,8 @@ def _features(items: Sequence[Mapping[str, Any]], ref: Mapping[str, Any] | None)
         head += "<th>percentile among negatives</th><th>median neg / neu / pos</th>"
     body = ""
     for f in items:
-        body += f"<tr><td>{_e(f['feature'])}</td><td class='n'>{_fmt(f['value'])} {_e(f['unit'])}</td>"
+        unit = f" {_e(f['unit'])}" if f["value"] is not None else ""
+        body += f"<tr><td>{_e(f['feature'])}</td><td class='n'>{_fmt(f['value'])}{unit}</td>"
         if ref:
             pc = f.get("percentile_negative")
             med = f.get("class_medians") or {}

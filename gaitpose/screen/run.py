@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from gaitpose.io.atomic import atomic_write_text
+from gaitpose.io.video import VIDEO_EXTENSIONS
 from gaitpose.screen.gate import GateParams, quality_gate
 from gaitpose.screen.walks import WalkError, WalkInput, collect_walks, read_walk
 
@@ -72,6 +73,15 @@ def screen_walk(walk: WalkInput, seq, screener=None, reference=None, params: Gat
     return result
 
 
+def source_video(seq) -> Path | None:
+    """The video a Sequence was extracted from, when it is still where the meta says."""
+    src = seq.meta.get("source") if isinstance(seq.meta, dict) else None
+    if not src:
+        return None
+    path = Path(str(src))
+    return path if path.suffix.lower() in VIDEO_EXTENSIONS and path.is_file() else None
+
+
 def write_walk(out: Path, walk: WalkInput, seq, result: dict, reference=None) -> Path:
     """``out/<name>/result.json`` and ``report.html``; returns the report's path."""
     from dataclasses import asdict
@@ -83,7 +93,7 @@ def write_walk(out: Path, walk: WalkInput, seq, result: dict, reference=None) ->
     folder.mkdir(parents=True, exist_ok=True)
     result = _json_safe(result)
     atomic_write_text(folder / "result.json", json.dumps(result, indent=2) + "\n")
-    video = walk.path if walk.kind == "video" else None
+    video = walk.path if walk.kind == "video" else source_video(seq)
     ref = None
     if reference is not None:
         ref = {"source": reference.source, "counts": asdict(reference)["counts"]}
