@@ -1,4 +1,4 @@
-"""Evaluate a checkpoint on a config's test split: whole sequences, all frames in order.
+"""Evaluate a checkpoint on a config's validation or test split: whole sequences, all frames in order.
 
 Accepts gaitpose checkpoints and OpenGait ScoNet checkpoints (a dict whose ``model`` entry is
 a state dict in OpenGait's parameter names, loaded through ``ScoNet.load_opengait``). A
@@ -182,7 +182,7 @@ def predict_split(cfg: Mapping, state: dict, path: Path, split: str | None = Non
 
     set_cpu_threads(cfg["trainer_cfg"].get("num_threads"), device)
     modalities = builders.model_modalities(cfg)
-    dataset = builders.build_dataset(cfg, modalities, train=False)
+    dataset = builders.build_dataset(cfg, modalities, cfg["evaluator_cfg"]["split"])
     model = builders.build_model(cfg, getattr(dataset, "layout", None))
     ckpt_labels = _load_weights(model, state, path, cfg)
     model.to(device)
@@ -214,8 +214,9 @@ def evaluate(
     overrides: Iterable[str] | Mapping[str, Any] = (),
     drop_modalities: Iterable[str] = (),
     progress: bool = True,
+    split: str | None = None,
 ) -> dict:
-    """Metrics of ``checkpoint`` on the config's test split.
+    """Metrics of ``checkpoint`` on the config's validation or test split.
 
     Args:
         config: YAML path / dict; None uses the config stored in a gaitpose checkpoint.
@@ -224,6 +225,7 @@ def evaluate(
             / ``.md`` and ``<stem>.predictions.csv``.
         overrides: config overrides (as for training).
         drop_modalities: streams to remove at test time (e.g. ``("pose",)``).
+        split: ``"val"`` or ``"test"``; None: ``evaluator_cfg.split`` (default test).
 
     Returns:
         :func:`gaitpose.engine.metrics.classification_report` plus ``checkpoint``, ``partition``,
@@ -236,6 +238,10 @@ def evaluate(
             raise ConfigError(f"{path}: holds no config; pass one")
         config = state["config"]
     cfg = base_config(load_config(config, overrides))
+    if split is not None:
+        if split not in ("val", "test"):
+            raise ConfigError(f"split must be val or test, got {split!r}")
+        cfg["evaluator_cfg"]["split"] = split
     modalities = builders.model_modalities(cfg)
     drop = tuple(drop_modalities)
     unknown = set(drop) - set(modalities)
