@@ -246,7 +246,7 @@ def plot_reliability(logits: np.ndarray, y: np.ndarray, temperature: float, path
         ax.set_ylim(0, 1)
         ax.set_xlabel(xl)
         ax.set_ylabel(yl)
-        ax.legend(fontsize=7, loc="upper left")
+        ax.legend(fontsize=7, loc="lower right")
     fig.suptitle(title or f"reliability, {len(y)} sequences", fontsize=9)
     fig.tight_layout()
     return save_figure(fig, path)

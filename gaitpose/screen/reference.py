@@ -52,8 +52,8 @@ def load_reference(features_csv: str | os.PathLike, labels_csv: str | os.PathLik
     neg = df[df["class"] == "negative"]
     if neg.empty:
         raise ValueError(f"{features_csv}: no usable negative-class rows to compare with")
-    medians = {c: {k: float(np.nanmedian(df.loc[df["class"] == k, c])) if (df["class"] == k).any() else math.nan
-                   for k in LABELS} for c in cols}
+    medians = {c: {k: float(df.loc[df["class"] == k, c].median()) if (df["class"] == k).any() else math.nan
+                   for k in LABELS} for c in cols}  # pandas: NaN (no warning) when a class has no value
     negatives = {c: neg[c].to_numpy(np.float64) for c in cols}
     counts = {k: int((df["class"] == k).sum()) for k in LABELS}
     return Reference(negatives, medians, counts, str(features_csv))

@@ -144,24 +144,26 @@ def _images(frames: Sequence[Mapping[str, str]], strip: str | None, from_video: 
 def _features(items: Sequence[Mapping[str, Any]], ref: Mapping[str, Any] | None) -> str:
     if not items:
         return ""
-    head = "<tr><th>feature</th><th>value</th>"
-    if ref:
-        head += "<th>percentile among negatives</th><th>median neg / neu / pos</th>"
     body = ""
     for f in items:
         unit = f" {_e(f['unit'])}" if f["value"] is not None else ""
-        body += f"<tr><td>{_e(f['feature'])}</td><td class='n'>{_fmt(f['value'])}{unit}</td>"
+        name, value = _e(f["feature"]).replace("_", "_<wbr>"), f"<b>{_fmt(f['value'])}{unit}</b>"
         if ref:
-            pc = f.get("percentile_negative")
             med = f.get("class_medians") or {}
-            body += (f"<td>{'–' if pc is None else f'{pc:.0f}'}{_bar(pc / 100) if pc is not None else ''}</td>"
-                     f"<td class='n'>{' / '.join(_fmt(med.get(k)) for k in ('negative', 'neutral', 'positive'))}</td>")
-        body += "</tr>"
-    note = (f"Reference: {_e(ref['source'])} (usable walks: {_e(ref['counts'])})." if ref
-            else "No reference given (<code>--reference FEATURES.csv --labels CSV</code> places each value among "
-                 "the negative class).")
+            name += ("<div class='muted'>medians neg / neu / pos: "
+                     f"{' / '.join(_fmt(med.get(k)) for k in ('negative', 'neutral', 'positive'))}</div>")
+            pc = f.get("percentile_negative")
+            if pc is not None:
+                value += f"<div class='muted'>percentile {pc:.0f} among negatives</div>{_bar(pc / 100)}"
+        body += f"<tr><td>{name}</td><td style='width:42%;text-align:right'>{value}</td></tr>"
+    if ref:
+        counts = ", ".join(f"{n} {k}" for k, n in ref["counts"].items())
+        note = f"Reference: {_e(ref['source'])} (usable walks: {_e(counts)})."
+    else:
+        note = ("No reference given (<code>--reference FEATURES.csv --labels CSV</code> places each value among "
+                "the negative class).")
     return (f"<section><h2>Asymmetry features</h2><p class='muted'>{note} Keypoint surrogates, not radiographic "
-            f"measures.</p><table>{head}</tr>{body}</table></section>")
+            f"measures.</p><table>{body}</table></section>")
 
 
 def _qc(qc: Mapping[str, Any], passed: bool) -> str:

@@ -156,7 +156,7 @@ def screen(inputs: list[str], out: str | Path, checkpoint: str | Path | None = N
         if progress:
             print(f"[{i}/{len(walks)}] {walk.path}", file=sys.stderr, flush=True)
         try:
-            seq = read_walk(walk)
+            seq = read_walk(walk, progress=progress)
         except WalkError as exc:
             _fail(walk.path, str(exc))
             code = 1
