@@ -194,3 +194,26 @@ def test_side_view_walk_is_insufficient_for_a_frontal_model(walks, calibrated, t
     save_sequence(tmp_path / "side.npz", side)
     g = quality_gate(load_sequence(tmp_path / "side.npz"), DOMAIN, needs_silhouettes=True)
     assert not g.passed and any("front-view walks only" in r for r in g.reasons)
+
+
+def test_screen_probabilities_agree_with_evaluate(walks, calibrated):
+    """The screening path (Sequence → model inputs) gives the probabilities the evaluator's data
+    layer gives for the same walks."""
+    import csv
+    import tempfile
+
+    from gaitpose.engine.evaluator import evaluate
+    from gaitpose.screen.predict import Screener
+
+    screener = Screener(calibrated)
+    folder = walks[0].parent
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "m.json"
+        evaluate(DEMO, calibrated, out=out, progress=False,
+                 overrides=[f"data_cfg.dataset_root={folder}", "evaluator_cfg.bootstrap=0"])
+        rows = list(csv.DictReader(open(Path(tmp) / "m.predictions.csv")))
+    assert rows
+    for r in rows:
+        pred = screener.predict(load_sequence(folder / f"{r['id']}.npz"))
+        for k in ("negative", "neutral", "positive"):
+            assert pred.probabilities[k] == pytest.approx(float(r[f"p_{k}"]), abs=2e-5)
