@@ -36,6 +36,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "agreement": ("agreement", "ICC, Bland-Altman, SEM and MDC of two feature tables"),
     "train": ("train", "train a model from a YAML config (resumes)"),
     "evaluate": ("evaluate", "evaluate a checkpoint on a config's validation or test set"),
+    "calibrate": ("calibrate", "fit temperature scaling and the operating point on the validation split"),
+    "screen": ("screen", "screen walks (videos or .npz): quality gate, calibrated verdict, one HTML report each"),
     "experiment": ("experiment", "run a grid of trainings and evaluations"),
     "demo": ("demo", "the whole pipeline on a synthetic cohort (and a real clip if present)"),
 }

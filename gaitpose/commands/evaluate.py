@@ -13,7 +13,9 @@ frames_all_limit:
 accuracy, macro precision / recall / F1 (current OpenGait protocol), per-class sensitivity and
 specificity (the 2024 paper's protocol), confusion matrix, positive-vs-rest ROC-AUC and Brier
 score (probabilities: softmax of the loss's logit scale x logits), 95 % intervals from a bootstrap
-over subjects. Accepts gaitpose checkpoints and OpenGait ScoNet checkpoints ({'model': state dict}).
+over subjects; ECE and sensitivity at 90 / 95 % specificity; with a calibrated checkpoint
+(gaitpose calibrate) the 2x2 table at its operating point with subject-level bootstrap CIs.
+Accepts gaitpose checkpoints and OpenGait ScoNet checkpoints ({'model': state dict}).
 With -o, also writes <stem>.confusion.png, <stem>.per_class.csv/.md and <stem>.predictions.csv.
 A gaitpose checkpoint stores the config it was trained with: its model is built with those
 model settings (model_cfg), and where they differ from CONFIG's the differences are listed on
@@ -65,6 +67,10 @@ def format_report(report: dict) -> str:
             f"{pc['f1']:>8.3f}{pc['support']:>6d}"
         )
     lines.append("confusion (rows true, cols pred): " + str(report["confusion_matrix"]))
+    if report.get("screening"):
+        from gaitpose.engine.calibration import format_screening
+
+        lines.append(format_screening(report["screening"]))
     return "\n".join(lines)
 
 

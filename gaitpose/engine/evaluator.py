@@ -22,6 +22,7 @@ from torch.utils.data import DataLoader
 from gaitpose import LABELS
 from gaitpose.data import collate_clips
 from gaitpose.engine import builders
+from gaitpose.engine.calibration import screening_report, softmax
 from gaitpose.engine.checkpoint import (
     CheckpointError,
     is_gaitpose_checkpoint,
@@ -31,7 +32,7 @@ from gaitpose.engine.checkpoint import (
 )
 from gaitpose.engine.config import ConfigError, base_config, load_config
 from gaitpose.engine.distributed import resolve_device
-from gaitpose.engine.metrics import classification_report, probabilities, write_report
+from gaitpose.engine.metrics import classification_report, write_report
 from gaitpose.io.atomic import atomic_write_text
 
 
@@ -229,6 +230,53 @@ def write_predictions(path: Path, ids, subjects, labels, probs: np.ndarray) -> N
     atomic_write_text(path, buf.getvalue())
 
 
+def predict_split(cfg: Mapping, state: dict, path: Path, split: str | None = None, drop: Iterable[str] = (),
+                  progress: bool = True) -> dict[str, Any]:
+    """Logits of ``state``'s model on a split of the config's dataset, as the model was trained
+    to read them: columns in ``gaitpose.LABELS`` order, multiplied by the loss's logit scale.
+
+    Args:
+        cfg: resolved config (``base_config``).
+        state: a loaded checkpoint (gaitpose or OpenGait).
+        path: the checkpoint's file (for messages).
+        split: the split to read (default ``evaluator_cfg.split``).
+        drop: streams removed at test time.
+
+    Returns:
+        ``logits`` float64 [N, C], ``labels`` int [N], ``ids`` and ``subjects`` (lists of str),
+        ``logit_scale``, ``checkpoint_label_order``.
+    """
+    if split is not None:
+        cfg = {**cfg, "evaluator_cfg": {**cfg["evaluator_cfg"], "split": split}}
+    device = resolve_device(cfg["trainer_cfg"]["device"])
+    from gaitpose.engine.trainer import set_cpu_threads
+
+    set_cpu_threads(cfg["trainer_cfg"].get("num_threads"), device)
+    modalities = builders.model_modalities(cfg)
+    dataset = builders.build_dataset(cfg, modalities, cfg["evaluator_cfg"]["split"])
+    model = builders.build_model(cfg, getattr(dataset, "layout", None))
+    ckpt_labels = _load_weights(model, state, path, cfg)
+    model.to(device)
+    ev = cfg["evaluator_cfg"]
+    pred = predict(
+        model, dataset, collate_clips, modalities, device,
+        batch_size=int(ev["sampler"]["batch_size"]), amp=bool(ev["enable_float16"]), drop=drop,
+        num_workers=int(cfg["data_cfg"]["num_workers"]), progress=progress,
+        clip_frames=ev["sampler"].get("clip_frames"), clip_stride=ev["sampler"].get("clip_stride"),
+    )
+    # logits columns in the checkpoint's label order → report in gaitpose.LABELS order
+    if sorted(ckpt_labels) != sorted(LABELS):
+        raise CheckpointError(f"{path}: label order {ckpt_labels} is not a permutation of {list(LABELS)}")
+    logits = pred["logits"][:, [ckpt_labels.index(name) for name in LABELS]]
+    # probabilities as the model was trained to give them: the loss scales the (cosine) logits
+    # before its softmax (ScoNet-MT: 16), so softmax(scale * logits), not softmax(logits)
+    # (near-uniform: a positive walk would read p_positive ≈ 0.35)
+    scale = logit_scale(cfg)
+    logits = logits * scale
+    return {"logits": logits, "labels": pred["labels"], "ids": pred["ids"], "subjects": list(dataset.subjects),
+            "logit_scale": scale, "checkpoint_label_order": ckpt_labels}
+
+
 def evaluate(
     config: str | os.PathLike | Mapping | None,
     checkpoint: str | os.PathLike,
@@ -259,10 +307,6 @@ def evaluate(
     state = load_checkpoint(path)
     cfg = evaluation_config(config, state, path, overrides, split)
     from_checkpoint = use_checkpoint_model_settings(cfg, state, path)
-    device = resolve_device(cfg["trainer_cfg"]["device"])
-    from gaitpose.engine.trainer import set_cpu_threads
-
-    set_cpu_threads(cfg["trainer_cfg"].get("num_threads"), device)
     modalities = builders.model_modalities(cfg)
     drop = tuple(drop_modalities)
     unknown = set(drop) - set(modalities)
@@ -270,33 +314,22 @@ def evaluate(
         raise ConfigError(f"cannot drop {sorted(unknown)}: the model uses {list(modalities)}")
     if drop and len(drop) == len(modalities):
         raise ConfigError("cannot drop every modality")
-    dataset = builders.build_dataset(cfg, modalities, cfg["evaluator_cfg"]["split"])
-    model = builders.build_model(cfg, getattr(dataset, "layout", None))
-    ckpt_labels = _load_weights(model, state, path, cfg)
-    if sorted(ckpt_labels) != sorted(LABELS):
-        raise CheckpointError(f"{path}: label order {ckpt_labels} is not a permutation of {list(LABELS)}")
+    pred = predict_split(cfg, state, path, drop=drop, progress=progress)
+    logits, scale, ckpt_labels = pred["logits"], pred["logit_scale"], pred["checkpoint_label_order"]
     ev = cfg["evaluator_cfg"]
-    pred = predict(
-        model.to(device), dataset, collate_clips, modalities, device,
-        batch_size=int(ev["sampler"]["batch_size"]), amp=bool(ev["enable_float16"]), drop=drop,
-        num_workers=int(cfg["data_cfg"]["num_workers"]), progress=progress,
-        clip_frames=ev["sampler"].get("clip_frames"), clip_stride=ev["sampler"].get("clip_stride"),
-    )
-    # logits columns in the checkpoint's label order → report in gaitpose.LABELS order
-    logits = pred["logits"][:, [ckpt_labels.index(name) for name in LABELS]]
-    # probabilities as the model was trained to give them: the loss scales the (cosine) logits
-    # before its softmax (ScoNet-MT: 16), so softmax(scale * logits), not softmax(logits)
-    # (near-uniform: a positive walk would read p_positive ≈ 0.35)
-    scale = logit_scale(cfg)
-    subjects = list(getattr(dataset, "subjects", pred["ids"]))
-    report = classification_report(pred["labels"], logits, labels=LABELS, bootstrap=int(ev["bootstrap"]),
-                                   seed=0, subjects=subjects, logit_scale=scale)
+    # predict_split's logits are already x scale; the report applies the scale itself
+    report = classification_report(pred["labels"], logits / scale, labels=LABELS, bootstrap=int(ev["bootstrap"]),
+                                   seed=0, subjects=pred["subjects"], logit_scale=scale)
+    calib = state.get("calibration") if is_gaitpose_checkpoint(state) else None
+    report["screening"] = screening_report(logits, pred["labels"], pred["subjects"], calib,
+                                           bootstrap=int(ev["bootstrap"]))
     report.update(_provenance(cfg, state, path, drop, ckpt_labels))
     report.update(model_settings_from_checkpoint=from_checkpoint)
     if out is not None:
         out = Path(out)
         title = f"{out.stem}: acc {report['accuracy']:.3f}, macro-F1 {report['macro_f1']:.3f}"
         write_report(report, out, title=title)
-        write_predictions(Path(f"{out.with_suffix('')}.predictions.csv"), pred["ids"], subjects,
-                          pred["labels"], probabilities(logits, scale))
+        probs = softmax(logits, report["screening"]["temperature"])  # calibrated when the checkpoint is
+        write_predictions(Path(f"{out.with_suffix('')}.predictions.csv"), pred["ids"], pred["subjects"],
+                          pred["labels"], probs)
     return report

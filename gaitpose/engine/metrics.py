@@ -218,15 +218,32 @@ def flat_metrics(report: dict) -> dict[str, float | int | None]:
 
 def per_class_table(report: dict):
     """A pandas DataFrame, one row per class: precision, recall, F1, sensitivity, specificity,
-    support, and the subject-level 95 % intervals of sensitivity and specificity."""
+    support, the subject-level 95 % intervals of sensitivity and specificity (and the one-vs-rest
+    Brier score); plus, when the report has an operating point, a row for the refer decision with
+    its subject-level bootstrap intervals."""
     import pandas as pd
 
-    def ci(name: str, key: str) -> str:
-        iv = (report.get("per_class_ci95") or {}).get(name, {}).get(key)
-        return f"[{iv[0]:.3f}, {iv[1]:.3f}]" if iv else ""
+    def text(iv) -> str:
+        return f"[{iv[0]:.3f}, {iv[1]:.3f}]" if iv and iv[0] is not None else ""
 
+    def ci(name: str, key: str) -> str:
+        return text((report.get("per_class_ci95") or {}).get(name, {}).get(key))
+
+    scr = report.get("screening") or {}
+    briers = scr.get("per_class_brier") or {}
     rows = [{"class": name, **vals, "sensitivity_ci95": ci(name, "sensitivity"),
-             "specificity_ci95": ci(name, "specificity")} for name, vals in report["per_class"].items()]
+             "specificity_ci95": ci(name, "specificity"), **({"brier": briers[name]} if name in briers else {})}
+            for name, vals in report["per_class"].items()]
+    op = scr.get("operating_point")
+    if op:  # the screening decision at the stored operating point, one more row
+        t = op["table"]
+        rows.append({
+            "class": f"refer: P({scr['score']}) >= {op['threshold']:.3f}",
+            "precision": t["tp"] / (t["tp"] + t["fp"]) if t["tp"] + t["fp"] else 0.0,
+            "sensitivity": op["sensitivity"], "specificity": op["specificity"],
+            "support": t["tp"] + t["fn"], "sensitivity_ci95": text(op.get("sensitivity_ci95")),
+            "specificity_ci95": text(op.get("specificity_ci95")), "brier": scr.get("brier_score"),
+        })
     return pd.DataFrame(rows)
 
 

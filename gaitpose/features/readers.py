@@ -102,7 +102,7 @@ def discover_inputs(
                 errors.append(f"{p}: not a Sequence .npz file, a pkl, or a folder")
             continue
         if not p.is_dir():
-            errors.append(f"{p}: no such file or folder")
+            errors.append(f"{p}: no such file or directory")
             continue
         found = 0
         for f in sorted(p.rglob("*.npz")):

@@ -24,6 +24,8 @@ MISSING_INPUT = {
     "evaluate": [MISSING, "--checkpoint", "{tmp}/c.pt"],
     "evaluate --checkpoint": ["{tmp}/c.yaml", "--checkpoint", MISSING],
     "experiment": [MISSING, "-o", "{tmp}/x"],
+    "calibrate": ["{tmp}/c.yaml", "--checkpoint", MISSING],
+    "screen": [MISSING, "-o", "{tmp}/s"],
     "agreement": [MISSING, "{tmp}/f.csv", "-o", "{tmp}/a"],
     "agreement B": ["{tmp}/f.csv", MISSING, "-o", "{tmp}/a"],
     "train data_cfg.dataset_root": ["{tmp}/c.yaml", "--set", f"data_cfg.dataset_root={MISSING}", "-o", "{tmp}/run"],
@@ -47,8 +49,7 @@ def test_a_missing_input_exits_1_with_one_line(case, tmp_path, capsys):
     err = capsys.readouterr().err
     assert "Traceback" not in err
     (line,) = [ln for ln in err.splitlines() if MISSING in ln]
-    reason = "no such file or folder" if argv[0] == "features" else "no such file or directory"
-    assert line.startswith(f"gaitpose {argv[0]}: {MISSING}: {reason}")
+    assert line.startswith(f"gaitpose {argv[0]}: {MISSING}: no such file or directory")
 
 
 def _options(command: str) -> dict[str, argparse.Action]:

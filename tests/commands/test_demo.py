@@ -17,3 +17,8 @@ def test_tiny_demo_produces_every_output(tmp_path, capsys):
     assert (out / "features.csv").is_file() and (out / "features.dictionary.csv").is_file()
     assert any((out / "report").iterdir())
     assert "=== summary" in captured
+    # calibrated on the validation split, evaluated at the operating point, walks screened
+    assert (out / "run" / "calibrated.pt").is_file() and (out / "run" / "calibrated.reliability.png").is_file()
+    assert metrics["screening"]["calibrated"] and metrics["screening"]["operating_point"] is not None
+    rows = (out / "screen" / "summary.csv").read_text().splitlines()
+    assert len(rows) == 1 + 4 and all((out / "screen" / r.split(",")[0] / "report.html").is_file() for r in rows[1:])

@@ -89,3 +89,25 @@ def test_fusion_resume_and_modality_removal(cohort, tmp_path):
     for drop in ("sils", "pose"):
         rep = evaluate(cfg, ckpt, drop_modalities=(drop,), progress=False)
         assert rep["n"] > 0 and rep["dropped_modalities"] == [drop]
+
+
+def test_calibrate_on_validation_then_evaluate_at_the_operating_point(cohort, tmp_path):
+    from gaitpose.engine.calibrator import calibrate
+
+    cfg = _config(cohort, {"model": "ScoNet", "channels": [4, 8, 8, 8]}, ["sils"])
+    ckpt = train(cfg, tmp_path / "run")
+    out = tmp_path / "calibrated.pt"
+    entry = calibrate(cfg, ckpt, target_specificity=0.9, out=out, progress=False)
+    assert entry["split"] == "val" and entry["after"]["nll"] <= entry["before"]["nll"] + 1e-9
+    stored = torch.load(out, weights_only=True)["calibration"]  # plain values only
+    assert stored["threshold"] == pytest.approx(entry["threshold"])
+    assert (tmp_path / "calibrated.reliability.png").is_file() and (tmp_path / "calibrated.calibration.json").is_file()
+    # the threshold keeps the target specificity on the validation split it was set on
+    val = evaluate(cfg, out, split="val", progress=False)["screening"]
+    assert val["calibrated"] and val["temperature"] == pytest.approx(entry["temperature"])
+    assert val["operating_point"]["specificity"] >= 0.9
+    test = evaluate(cfg, out, out=tmp_path / "m.json", progress=False)
+    op = test["screening"]["operating_point"]
+    assert sum(op["table"].values()) == test["n"]
+    table = (tmp_path / "m.per_class.csv").read_text()
+    assert "refer: P(positive)" in table and "specificity_ci95" in table

@@ -142,5 +142,5 @@ def test_a_missing_input_is_an_input_failure(tmp_path, capsys) -> None:
     missing = tmp_path / "nope.npz"
     assert main(["features", str(missing), "-o", str(tmp_path / "f.csv")]) == 1
     err = capsys.readouterr().err.strip().splitlines()
-    assert err == [f"gaitpose features: {missing}: no such file or folder"]
+    assert err == [f"gaitpose features: {missing}: no such file or directory"]
     assert not (tmp_path / "f.csv").exists()
