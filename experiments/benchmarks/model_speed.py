@@ -157,12 +157,12 @@ def main(argv=None) -> int:
           f"ResNet-9 {args.channels}; skeleton {args.pose_channels} x {args.blocks_per_stage} "
           f"blocks, {args.layout}")  # fmt: skip
 
-    skel_kw = dict(layout=args.layout, blocks_per_stage=args.blocks_per_stage)
+    skel = dict(channels=args.pose_channels, blocks_per_stage=args.blocks_per_stage)
     builders = {
         "ScoNet": lambda: ScoNet(channels=args.channels),
-        "SkeletonGCN": lambda: SkeletonGCN(channels=args.pose_channels, **skel_kw),
+        "SkeletonGCN": lambda: SkeletonGCN(layout=args.layout, skeleton=skel),
         "FusionScoNet": lambda: FusionScoNet(
-            channels=args.channels, pose_channels=args.pose_channels, fusion=args.fusion, **skel_kw
+            channels=args.channels, layout=args.layout, skeleton=skel, fusion=args.fusion
         ),
     }
     results: dict = {"config": {k: v for k, v in vars(args).items()}, "device": str(device)}
@@ -200,7 +200,7 @@ def main(argv=None) -> int:
         gmed = {}
         for op in ("dense", "sparse", "partition"):
             torch.manual_seed(0)
-            model = SkeletonGCN(channels=args.pose_channels, graph_conv=op, **skel_kw)
+            model = SkeletonGCN(layout=args.layout, skeleton={**skel, "graph_conv": op})
             times, cpu = time_steps(model, batch, device, args.steps, args.warmup, args.amp)
             gmed[op], gcpu = statistics.median(times), statistics.median(cpu)
             results.setdefault("graph_conv", {})[op] = {"median_s": gmed[op], "median_cpu_s": gcpu}
