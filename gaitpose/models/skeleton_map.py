@@ -101,16 +101,20 @@ class SkeletonMapRenderer(nn.Module):
         rows = torch.arange(self.height, device=xy.device, dtype=xy.dtype)[:, None]
         cols = torch.arange(self.width, device=xy.device, dtype=xy.dtype)[None, :]
         inv = 1.0 / (2 * self.sigma**2)
-        px, py, w = px[..., None, None], py[..., None, None], w[..., None, None]  # [n, t, v, 1, 1]
-        d2 = (rows - py) ** 2 + (cols - px) ** 2
-        joint = (w * torch.exp(-d2 * inv)).amax(2)  # [n, t, h, w]
+        # distances split by axis ([.., 1, W] and [.., H, 1]): the full [.., H, W] grids
+        # are formed only where needed (the map's cost is memory traffic)
+        ex = cols - px[..., None, None]  # [n, t, v, 1, w]
+        ey = rows - py[..., None, None]  # [n, t, v, h, 1]
+        gx, gy = torch.exp(-ex * ex * inv), torch.exp(-ey * ey * inv)
+        joint = ((w[..., None, None] * gy) * gx).amax(2)  # separable Gaussian, [n, t, h, w]
         a, b = self.edges  # bone end points
-        ax, ay, bx, by = px[:, :, a], py[:, :, a], px[:, :, b], py[:, :, b]
-        dx, dy = bx - ax, by - ay
-        u = ((cols - ax) * dx + (rows - ay) * dy) / (dx * dx + dy * dy).clamp(min=1e-6)
-        u = u.clamp(0, 1)  # nearest point of the segment
-        d2 = (cols - ax - u * dx) ** 2 + (rows - ay - u * dy) ** 2
-        limb = (torch.minimum(w[:, :, a], w[:, :, b]) * torch.exp(-d2 * inv)).amax(2)
+        dx, dy = (px[:, :, b] - px[:, :, a])[..., None, None], (py[:, :, b] - py[:, :, a])[..., None, None]
+        inv_len = 1.0 / (dx * dx + dy * dy).clamp(min=1e-6)
+        ax, ay = ex[:, :, a], ey[:, :, a]  # pixel minus the bone's start
+        u = (ax * (dx * inv_len) + ay * (dy * inv_len)).clamp_(0, 1)  # nearest point on the bone
+        d2 = (ax - u * dx).square_() + (ay - u * dy).square_()
+        wb = torch.minimum(w[:, :, a], w[:, :, b])[..., None, None]
+        limb = (wb * torch.exp(d2.mul_(-inv))).amax(2)
         return torch.stack([joint, limb], 2)
 
     def forward(
