@@ -1,4 +1,4 @@
-"""``gaitpose evaluate CONFIG --checkpoint CKPT [-o metrics.json]``: metrics on the test split."""
+"""``gaitpose evaluate CONFIG --checkpoint CKPT [--split val|test] [-o metrics.json]``: metrics on a split."""
 
 from __future__ import annotations
 
@@ -6,7 +6,10 @@ import argparse
 import sys
 
 DESCRIPTION = """\
-Evaluate a checkpoint on the config's test split (all frames in order, up to frames_all_limit):
+Evaluate a checkpoint on the config's test split, or with --split val on its validation split
+(the partition's VAL_SET, or the part of TRAIN_SET that data_cfg.val_carve carves off; make every
+choice there and read the test split once per configuration). All frames in order, up to
+frames_all_limit:
 accuracy, macro precision / recall / F1 (current OpenGait protocol), per-class sensitivity and
 specificity (the 2024 paper's protocol), confusion matrix, positive-vs-rest ROC-AUC, bootstrap
 95 % intervals. Accepts gaitpose checkpoints and OpenGait ScoNet checkpoints ({'model': state dict}).
@@ -20,6 +23,8 @@ def add_parser(subparsers, name: str, help_: str) -> argparse.ArgumentParser:
     )
     p.add_argument("config", help="YAML config (the one used for training, or any with the same model)")
     p.add_argument("--checkpoint", required=True, metavar="CKPT", help="checkpoint file")
+    p.add_argument("--split", choices=("val", "test"), default=None,
+                   help="which split to evaluate (default: evaluator_cfg.split, i.e. test)")
     p.add_argument("-o", "--output", metavar="JSON", help="write metrics JSON (and PNG/CSV beside it)")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override a config value (as for train)")
@@ -32,7 +37,7 @@ def add_parser(subparsers, name: str, help_: str) -> argparse.ArgumentParser:
 def format_report(report: dict) -> str:
     """Human-readable summary of a metrics report."""
     lines = [
-        f"sequences {report['n']}   accuracy {report['accuracy']:.4f}   macro P {report['macro_precision']:.4f}"
+        f"split {report.get('split', '?')}   sequences {report['n']}   accuracy {report['accuracy']:.4f}   macro P {report['macro_precision']:.4f}"
         f"  R {report['macro_recall']:.4f}  F1 {report['macro_f1']:.4f}",
     ]
     if report.get("accuracy_ci95"):
@@ -59,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         report = evaluate(args.config, args.checkpoint, out=args.output, overrides=args.overrides,
-                          drop_modalities=args.drop)
+                          drop_modalities=args.drop, split=args.split)
     except ConfigError as exc:
         raise UsageError(str(exc)) from None
     except CheckpointError as exc:

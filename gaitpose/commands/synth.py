@@ -25,7 +25,8 @@ def add_parser(subparsers, name: str, help_: str) -> argparse.ArgumentParser:
         description=(
             "Generate a synthetic labelled cohort (negative / neutral / positive) from a parametric "
             "3D walker: MediaPipe-33 keypoints and OpenGait-normalised silhouettes per frame, "
-            "written as OUT/<id>/<class>/<view>/{pose,sils}.pkl with partition.json, "
+            "written as OUT/<id>/<class>/<view>/{pose,sils}.pkl with partition.json (TRAIN_SET, "
+            "VAL_SET, TEST_SET: disjoint by subject, stratified by class), "
             "ground_truth.csv and cohort.json. A pipeline check, not clinical evidence. "
             "The same arguments give byte-identical files."
         ),
@@ -41,6 +42,11 @@ def add_parser(subparsers, name: str, help_: str) -> argparse.ArgumentParser:
                    help="class proportions (default 800:200:493, Scoliosis1K overall)")
     p.add_argument("--test-fraction", type=float, default=0.3,
                    help="share of each class's sequences in TEST_SET, whole subjects (default 0.3)")
+    p.add_argument("--val-fraction", type=float, default=0.2,
+                   help="share of each class's remaining (training) sequences in VAL_SET, whole "
+                        "subjects (default 0.2)")
+    p.add_argument("--force", action="store_true",
+                   help="replace OUT if it is not empty (the new cohort replaces it whole, once complete)")
     p.add_argument("--npz", action="store_true",
                    help="also write OUT/npz/<id>.npz Sequence files (with world landmarks)")
     p.add_argument("--preview", action="store_true", help="also draw OUT/preview.png (a few sequences per class)")
@@ -61,10 +67,17 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--fps must be positive")
     if not 0.0 <= args.test_fraction < 1.0:
         raise UsageError("--test-fraction must be in [0, 1)")
+    if not 0.0 <= args.val_fraction < 1.0:
+        raise UsageError("--val-fraction must be in [0, 1)")
     if args.workers < 1:
         raise UsageError("--workers must be at least 1")
-    from gaitpose.synth import make_cohort
+    from pathlib import Path
 
+    from gaitpose.synth import make_cohort
+    from gaitpose.synth.cohort import folder_in_use
+
+    if folder_in_use(Path(args.output)) and not args.force:
+        raise UsageError(f"{args.output}: folder is not empty (use --force to replace it)")
     rows = make_cohort(
         args.output,
         sequences=args.sequences,
@@ -74,6 +87,8 @@ def run(args: argparse.Namespace) -> int:
         fps=args.fps,
         ratio=tuple(args.class_ratio),
         test_fraction=args.test_fraction,
+        val_fraction=args.val_fraction,
+        force=args.force,
         workers=args.workers,
         write_npz=args.npz,
         progress=sys.stderr.isatty() or args.sequences * args.frames > 3000,
@@ -83,9 +98,10 @@ def run(args: argparse.Namespace) -> int:
 
         write_preview(args.output)
     counts = {c: sum(r["class"] == c for r in rows) for c in ("negative", "neutral", "positive")}
-    n_test = sum(r["split"] == "test" for r in rows)
+    n = {s: sum(r["split"] == s for r in rows) for s in ("train", "val", "test")}
     print(
         f"wrote {len(rows)} sequences ({counts['negative']} negative, {counts['neutral']} neutral, "
-        f"{counts['positive']} positive; {len(rows) - n_test} train / {n_test} test) to {args.output}"
+        f"{counts['positive']} positive; {n['train']} train / {n['val']} val / {n['test']} test) "
+        f"to {args.output}"
     )
     return 0

@@ -37,8 +37,10 @@ from gaitpose.io.opengait import (
     scan_tree,
     sils_to_64,
 )
+from gaitpose.io.splits import carve_validation
 
 SAMPLE_TYPES = ("fixed_unordered", "fixed_ordered", "all_ordered")
+SPLITS = ("train", "val", "test", "all")
 CROP = 10  # ScoNet: 10 px from each side, 64 → 44
 
 
@@ -102,13 +104,46 @@ def align_modalities(
     return sils, pose
 
 
+def _refuse_two_classes(items: list[_Item], root: Path) -> None:
+    """Raise when one sequence id appears under two class folders (e.g. two cohorts mixed)."""
+    seen: dict[str, int] = {}
+    for it in items:
+        key = it.extra.get("key", it.id)
+        if seen.setdefault(key, it.label) != it.label:
+            raise ValueError(
+                f"{root}: id {key} appears under two classes ({LABELS[seen[key]]}, {LABELS[it.label]})"
+            )
+
+
+def split_ids(partition, split: str, items: list[_Item], val_carve: dict | None) -> list[str]:
+    """The ids of ``split`` (train / val / test) by the partition JSON, carving ``VAL_SET``
+    from ``TRAIN_SET`` with ``val_carve`` when the partition has none."""
+    part = read_partition(partition)
+    if "VAL_SET" not in part and val_carve:
+        keys = {it.extra.get("key", it.id): it for it in items}
+        classes = {k: LABELS[it.label] for k, it in keys.items()}
+        subjects = {k: it.subject for k, it in keys.items()}
+        part["TRAIN_SET"], part["VAL_SET"] = carve_validation(
+            part["TRAIN_SET"], classes, subjects, float(val_carve["fraction"]), int(val_carve["seed"])
+        )
+    name = {"train": "TRAIN_SET", "val": "VAL_SET", "test": "TEST_SET"}[split]
+    if name not in part:
+        raise ValueError(f"{partition}: the partition has no VAL_SET (and no val_carve to carve one)")
+    return part[name]
+
+
 class GaitDataset(Dataset):
     """Gait clips from an OpenGait tree or a folder of Sequence ``.npz`` files.
 
     Args:
         root: OpenGait tree folder, or a folder of Sequence ``.npz`` files.
-        split: ``"train"``, ``"test"`` or ``"all"``.
+        split: ``"train"``, ``"val"``, ``"test"`` or ``"all"``.
         partition: partition JSON; default ``root/partition.json`` when present (else all).
+            ``"val"`` reads its ``VAL_SET``; without one, ``val_carve`` carves it from
+            ``TRAIN_SET`` (and ``"train"`` then excludes the carved ids).
+        val_carve: ``{"fraction": f, "seed": s}``: for a partition without ``VAL_SET``, the
+            validation ids are :func:`gaitpose.io.splits.carve_validation` of ``TRAIN_SET``
+            (whole subjects, stratified by class, seeded); ignored when there is a ``VAL_SET``.
         labels_csv: CSV with columns ``id``, ``class`` (optionally ``subject``); needed for
             ``.npz`` folders (default ``root/ground_truth.csv`` or ``root/labels.csv`` when
             present). For trees it only supplies ``subject`` (default: ``ground_truth.csv``).
@@ -143,10 +178,11 @@ class GaitDataset(Dataset):
         seed: int = 0,
         pose_root: str | os.PathLike | None = None,
         cache: bool | int = 256,
+        val_carve: dict | None = None,
     ) -> None:
         self.root = Path(root)
-        if split not in ("train", "test", "all"):
-            raise ValueError(f"split must be train, test or all, got {split!r}")
+        if split not in SPLITS:
+            raise ValueError(f"split must be one of {', '.join(SPLITS)}, got {split!r}")
         modalities = tuple(modalities)
         if not modalities or any(m not in ("sils", "pose") for m in modalities):
             raise ValueError(f"modalities must be a non-empty subset of (sils, pose), got {modalities}")
@@ -165,7 +201,6 @@ class GaitDataset(Dataset):
         self._cache_size = (1 << 30) if cache is True else int(cache or 0)
         self._cache: OrderedDict[int, tuple] = OrderedDict()
         self._rng: np.random.Generator | None = None
-        self._epoch = 0
         self._data_layout: str | None = None
 
         npz = sorted(self.root.glob("*.npz"))
@@ -215,12 +250,14 @@ class GaitDataset(Dataset):
             for it in items:
                 if counts[it.id] > 1:
                     it.id = f"{it.id}/{it.record.cls}/{it.record.view}"
+        _refuse_two_classes(items, self.root)
         if partition is None and (self.root / "partition.json").is_file():
             partition = self.root / "partition.json"
         if split != "all" and partition is not None:
-            part = read_partition(partition)
-            keep = set(part["TRAIN_SET" if split == "train" else "TEST_SET"])
+            keep = set(split_ids(partition, split, items, val_carve))
             items = [it for it in items if it.extra.get("key", it.id) in keep]
+        elif split == "val":
+            raise ValueError(f"{self.root}: split 'val' needs a partition JSON")
         if not items:
             raise ValueError(f"{self.root}: no labelled sequences for split {split!r}")
         self._items = items
@@ -259,11 +296,6 @@ class GaitDataset(Dataset):
     @property
     def num_joints(self) -> int:
         return {"mediapipe33": 33, "coco17": 17}.get(self.layout, 0)
-
-    def set_epoch(self, epoch: int) -> None:
-        """Optional: change the clip-sampling stream (not needed with the infinite PKSampler)."""
-        self._epoch = int(epoch)
-        self._rng = None
 
     # ------------------------------------------------------------------ loading
     def _load_raw(self, i: int, need_pose: bool = False):
@@ -318,7 +350,7 @@ class GaitDataset(Dataset):
         if self._rng is None:
             info = torch.utils.data.get_worker_info()
             wid = info.id if info is not None else 0
-            self._rng = np.random.default_rng([self.seed, self._epoch, wid])
+            self._rng = np.random.default_rng([self.seed, wid])
         return self._rng
 
     def _frame_indices(self, n: int) -> np.ndarray:

@@ -14,9 +14,6 @@ import difflib
 import importlib
 import inspect
 import math
-import os
-import shutil
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -98,54 +95,65 @@ def data_api(cfg: Mapping):
 def ensure_dataset(cfg: Mapping) -> Path:
     """The dataset root; a synthetic cohort is made there first when ``data_cfg.synth`` says so.
 
-    The cohort is written to a temporary folder beside the root and renamed into place, so an
-    interrupted synthesis never leaves a half cohort that would later be taken as complete.
+    :func:`gaitpose.synth.make_cohort` writes to a temporary folder and renames it into place,
+    so an interrupted synthesis never leaves a half cohort that would later be taken as
+    complete. An existing root made by ``data_cfg.synth`` must match it (same generator
+    version and arguments): a stale cohort is refused rather than silently reused.
     """
     d = cfg["data_cfg"]
     root = d["dataset_root"]
     if not root:
         raise ConfigError("'data_cfg.dataset_root' is not set")
     root = Path(root).expanduser()
-    if root.exists():
-        return root
     spec = d.get("synth")
+    if root.exists():
+        if spec:
+            check_cohort(root, spec)
+        return root
     if not spec:
         raise ConfigError(f"{root}: dataset_root does not exist (and data_cfg.synth is not set)")
-    make = _synth_function()
-    root.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{root.name}.", dir=root.parent))
+    from gaitpose.synth import make_cohort
+
     try:
-        make(tmp, **dict(spec))
-        try:
-            os.replace(tmp, root)
-        except OSError:
-            if not root.exists():  # another process may have won the race
-                raise
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
+        make_cohort(root, **dict(spec))
+    except TypeError as exc:
+        raise ConfigError(f"data_cfg.synth: {exc}") from None
+    except OSError:
+        if not root.exists():  # another process may have won the race
+            raise
     return root
 
 
-def _synth_function():
+def check_cohort(root: Path, spec: Mapping) -> None:
+    """Refuse a synthetic cohort at ``root`` that ``data_cfg.synth`` would not have made."""
+    import json
+
+    from gaitpose.synth import GENERATOR_VERSION
+
     try:
-        synth = importlib.import_module("gaitpose.synth")
-    except ModuleNotFoundError as exc:
-        raise ConfigError(f"data_cfg.synth needs gaitpose.synth ({exc})") from None
-    for name in ("make_cohort", "synthesize_cohort", "generate_cohort", "make_dataset"):
-        fn = getattr(synth, name, None)
-        if callable(fn):
-            return fn
-    raise ConfigError("gaitpose.synth exposes no cohort function (expected make_cohort)")
+        meta = json.loads((root / "cohort.json").read_text())
+    except (OSError, ValueError):
+        raise ConfigError(f"{root}: no readable cohort.json, but data_cfg.synth is set; "
+                          f"delete the folder to make the cohort again") from None
+    made = {"generator_version": meta.get("generator_version"),
+            **{k: meta.get(k) for k in ("sequences", "frames", "seed", "view") if k in spec}}
+    want = {"generator_version": GENERATOR_VERSION, **{k: spec[k] for k in ("sequences", "frames", "seed", "view") if k in spec}}
+    if made != want:
+        raise ConfigError(f"{root}: the cohort there was made with {made}, data_cfg.synth asks for {want}; "
+                          f"delete the folder to make it again")
 
 
-def build_dataset(cfg: Mapping, modalities: tuple[str, ...], train: bool, seed: int | None = None):
-    """The training (P×K clips) or evaluation (all frames in order) dataset of a config."""
+def build_dataset(cfg: Mapping, modalities: tuple[str, ...], split: str, seed: int | None = None):
+    """The dataset of ``split``: ``"train"`` (P×K clips) or ``"val"`` / ``"test"`` (all frames
+    in order). ``"val"`` reads the partition's ``VAL_SET`` or, without one, the part of
+    ``TRAIN_SET`` that ``data_cfg.val_carve`` carves off (then excluded from ``"train"``)."""
+    if split not in ("train", "val", "test"):
+        raise ConfigError(f"split must be train, val or test, got {split!r}")
     d = cfg["data_cfg"]
     api = data_api(cfg)
     root = ensure_dataset(cfg)
     kwargs: dict[str, Any] = {
-        "split": "train" if train else cfg["evaluator_cfg"]["split"],
+        "split": split,
         "partition": d["dataset_partition"],
         "labels_csv": d["labels_csv"],
         "modalities": tuple(modalities),
@@ -154,7 +162,9 @@ def build_dataset(cfg: Mapping, modalities: tuple[str, ...], train: bool, seed: 
     }
     if d.get("pose_root"):
         kwargs["pose_root"] = d["pose_root"]
-    if train:
+    if d.get("val_carve"):
+        kwargs["val_carve"] = dict(d["val_carve"])
+    if split == "train":
         s = cfg["trainer_cfg"]["sampler"]
         kwargs.update(frames=s["frames_num_fixed"], sample_type=s["sample_type"])
     else:

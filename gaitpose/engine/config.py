@@ -46,6 +46,9 @@ DEFAULTS: dict[str, Any] = {
         "num_workers": 0,
         "label_order": list(LABELS),
         "synth": None,  # {sequences, frames, seed, view}: make the cohort when dataset_root is missing
+        # {fraction, seed}: for a partition without VAL_SET, carve one from TRAIN_SET (whole
+        # subjects, stratified by class; gaitpose.io.splits.carve_validation); TEST_SET untouched
+        "val_carve": None,
         "api": "gaitpose.data",  # module with GaitDataset, PKSampler, collate_clips
     },
     "model_cfg": {"model": "ScoNet", "api": "gaitpose.models"},  # + the model's kwargs
@@ -154,6 +157,7 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "data_cfg.modalities": (list, tuple),
     "data_cfg.label_order": (list, tuple),
     "data_cfg.synth": (dict,),
+    "data_cfg.val_carve": (dict,),
     "data_cfg.dataset_root": (str,),
     "data_cfg.dataset_partition": (str,),
     "data_cfg.labels_csv": (str,),
@@ -253,6 +257,18 @@ def _validate(cfg: Mapping, schema: Mapping, prefix: str, source: str) -> None:
             raise ConfigError(f"{source}: {name!r} must be {want}, got {value!r}")
 
 
+def _validate_val_carve(vc, source: str) -> None:
+    if vc is None:
+        return
+    if set(vc) != {"fraction", "seed"}:
+        raise ConfigError(f"{source}: 'data_cfg.val_carve' takes exactly fraction and seed, got {sorted(vc)}")
+    f, s = vc["fraction"], vc["seed"]
+    if isinstance(f, bool) or not isinstance(f, (int, float)) or not 0 < f < 1:
+        raise ConfigError(f"{source}: 'data_cfg.val_carve.fraction' must be in (0, 1), got {f!r}")
+    if isinstance(s, bool) or not isinstance(s, int):
+        raise ConfigError(f"{source}: 'data_cfg.val_carve.seed' must be an integer, got {s!r}")
+
+
 def validate(cfg: Mapping, source: str = "config") -> None:
     """Raise :class:`ConfigError` naming the first unknown or ill-typed key."""
     if not isinstance(cfg, Mapping):
@@ -265,6 +281,9 @@ def validate(cfg: Mapping, source: str = "config") -> None:
     for key in ("total_iter", "save_iter", "log_iter"):
         if tr[key] <= 0:
             raise ConfigError(f"{source}: 'trainer_cfg.{key}' must be positive, got {tr[key]!r}")
+    _validate_val_carve(cfg["data_cfg"]["val_carve"], source)
+    if cfg["evaluator_cfg"]["split"] not in ("val", "test"):
+        raise ConfigError(f"{source}: 'evaluator_cfg.split' must be val or test, got {cfg['evaluator_cfg']['split']!r}")
     order = [str(x).lower() for x in cfg["data_cfg"]["label_order"]]
     if sorted(order) != sorted(LABELS):
         raise ConfigError(

@@ -1,4 +1,4 @@
-"""Evaluate a checkpoint on a config's test split: whole sequences, all frames in order.
+"""Evaluate a checkpoint on a config's validation or test split: whole sequences, all frames in order.
 
 Accepts gaitpose checkpoints and OpenGait ScoNet checkpoints (a dict whose ``model`` entry is
 a state dict in OpenGait's parameter names, loaded through ``ScoNet.load_opengait``). A
@@ -165,8 +165,9 @@ def evaluate(
     overrides: Iterable[str] | Mapping[str, Any] = (),
     drop_modalities: Iterable[str] = (),
     progress: bool = True,
+    split: str | None = None,
 ) -> dict:
-    """Metrics of ``checkpoint`` on the config's test split.
+    """Metrics of ``checkpoint`` on the config's validation or test split.
 
     Args:
         config: YAML path / dict; None uses the config stored in a gaitpose checkpoint.
@@ -175,6 +176,7 @@ def evaluate(
             / ``.md`` and ``<stem>.predictions.csv``.
         overrides: config overrides (as for training).
         drop_modalities: streams to remove at test time (e.g. ``("pose",)``).
+        split: ``"val"`` or ``"test"``; None: ``evaluator_cfg.split`` (default test).
 
     Returns:
         :func:`gaitpose.engine.metrics.classification_report` plus ``checkpoint``, ``partition``,
@@ -187,6 +189,10 @@ def evaluate(
             raise ConfigError(f"{path}: holds no config; pass one")
         config = state["config"]
     cfg = base_config(load_config(config, overrides))
+    if split is not None:
+        if split not in ("val", "test"):
+            raise ConfigError(f"split must be val or test, got {split!r}")
+        cfg["evaluator_cfg"]["split"] = split
     device = resolve_device(cfg["trainer_cfg"]["device"])
     from gaitpose.engine.trainer import set_cpu_threads
 
@@ -198,7 +204,7 @@ def evaluate(
         raise ConfigError(f"cannot drop {sorted(unknown)}: the model uses {list(modalities)}")
     if drop and len(drop) == len(modalities):
         raise ConfigError("cannot drop every modality")
-    dataset = builders.build_dataset(cfg, modalities, train=False)
+    dataset = builders.build_dataset(cfg, modalities, cfg["evaluator_cfg"]["split"])
     model = builders.build_model(cfg, getattr(dataset, "layout", None))
     ckpt_labels = _load_weights(model, state, path, cfg)
     model.to(device)

@@ -228,7 +228,7 @@ def _train(cfg: dict, run_dir: Path, info: gdist.DistInfo, device: torch.device)
         builders.ensure_dataset(cfg)
     gdist.barrier(info)
     modalities = builders.model_modalities(cfg)
-    dataset = builders.build_dataset(cfg, modalities, train=True)
+    dataset = builders.build_dataset(cfg, modalities, "train")
     subjects = sorted(set(dataset.subjects))
     if state is not None and state.get("subjects") and list(state["subjects"]) != subjects:
         raise RuntimeError(

@@ -5,7 +5,7 @@ cut), pose float32 [T, V, 3] (x px, y px, score) or [T, V, 2]. Class folders are
 ``negative`` / ``neutral`` / ``positive`` in any case. Pose pkls are stored NaN-free:
 missing joints are ``x = y = 0, score = 0``; readers turn score-0 joints back into NaN.
 
-Partitions: ``{"TRAIN_SET": [ids], "TEST_SET": [ids]}``. Every pkl is read through the
+Partitions: ``{"TRAIN_SET": [ids], "TEST_SET": [ids]}``, optionally ``"VAL_SET"``. Every pkl is read through the
 restricted unpickler :func:`gaitpose.io.load_pickle`.
 """
 
@@ -276,7 +276,8 @@ def write_opengait_sequence(
 
 
 def read_partition(path: str | os.PathLike) -> dict[str, list[str]]:
-    """Read a partition JSON → ``{"TRAIN_SET": [...], "TEST_SET": [...]}`` (ids as strings)."""
+    """Read a partition JSON → ``{"TRAIN_SET": [...], "TEST_SET": [...]}`` (ids as strings),
+    with ``"VAL_SET"`` too when the file has one."""
     path = Path(path)
     try:
         data = json.loads(path.read_text())
@@ -284,11 +285,22 @@ def read_partition(path: str | os.PathLike) -> dict[str, list[str]]:
         raise OpenGaitFormatError(f"{path}: not a readable partition JSON ({exc})") from None
     if not isinstance(data, dict) or "TRAIN_SET" not in data or "TEST_SET" not in data:
         raise OpenGaitFormatError(f"{path}: a partition needs TRAIN_SET and TEST_SET lists")
-    return {k: [str(i) for i in data[k]] for k in ("TRAIN_SET", "TEST_SET")}
+    keys = ("TRAIN_SET", "VAL_SET", "TEST_SET") if "VAL_SET" in data else ("TRAIN_SET", "TEST_SET")
+    part = {k: [str(i) for i in data[k]] for k in keys}
+    for a, b in (("TRAIN_SET", "TEST_SET"), ("TRAIN_SET", "VAL_SET"), ("VAL_SET", "TEST_SET")):
+        both = set(part.get(a, ())) & set(part.get(b, ()))
+        if both:
+            raise OpenGaitFormatError(f"{path}: id {sorted(both)[0]} is in both {a} and {b}")
+    return part
 
 
-def write_partition(path: str | os.PathLike, train: list[str], test: list[str]) -> None:
-    """Write a partition JSON (sorted keys, atomic)."""
-    atomic_write_text(
-        path, json.dumps({"TRAIN_SET": list(train), "TEST_SET": list(test)}, indent=1, sort_keys=True) + "\n"
-    )
+def write_partition(
+    path: str | os.PathLike, train: list[str], test: list[str], val: list[str] | None = None
+) -> None:
+    """Write a partition JSON (sorted keys, atomic; ``VAL_SET`` only when ``val`` is given)."""
+    part = {"TRAIN_SET": list(train), "TEST_SET": list(test)}
+    if val is not None:
+        part["VAL_SET"] = list(val)
+    atomic_write_text(path, json.dumps(part, indent=1, sort_keys=True) + "\n")
+
+

@@ -6,7 +6,8 @@ Output of :func:`make_cohort` (``OUT``):
   visibility); missing joints stored NaN-free as ``x = y = 0, score = 0`` (readers turn
   score-0 joints back into NaN);
 * ``OUT/<id>/<class>/<view>/sils.pkl`` — uint8 [T, 64, 64], OpenGait-normalised;
-* ``OUT/partition.json`` — ``TRAIN_SET`` / ``TEST_SET``, disjoint by subject, stratified by class;
+* ``OUT/partition.json`` — ``TRAIN_SET`` / ``VAL_SET`` / ``TEST_SET``, disjoint by subject,
+  stratified by class, seeded (VAL_SET is drawn from the subjects left after TEST_SET);
 * ``OUT/ground_truth.csv`` — one row per sequence: id, subject, class, severity and the
   true asymmetry values (ASYMMETRY.md conventions: tilts positive = subject's left higher,
   shifts/leans positive = towards the subject's left);
@@ -28,14 +29,18 @@ import io
 import json
 import multiprocessing as mp
 import os
+import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from gaitpose import LABELS, label_index
+from gaitpose.io.atomic import atomic_write_text
+from gaitpose.io.splits import draw_subjects
 
-GENERATOR_VERSION = "1.0"
+GENERATOR_VERSION = "1.1"  # 1.1: VAL_SET in partition.json (same sequences as 1.0)
 DEFAULT_RATIO = (800, 200, 493)  # Scoliosis1K overall: negative : neutral : positive
 TRUTH_COLUMNS = (
     "shoulder_tilt",
@@ -58,7 +63,7 @@ COLUMN_DOC = {
     "id": "sequence id (the tree's first level)",
     "subject": "subject id; sequences of a subject share body, severity and class",
     "class": "negative / neutral / positive", "label": "class index (negative 0, neutral 1, positive 2)",
-    "split": "train / test (partition.json)", "view": "front / back / side", "frames": "frames",
+    "split": "train / val / test (partition.json)", "view": "front / back / side", "frames": "frames",
     "fps": "frames per second",
     "severity": "latent severity in [0, 1]; class ranges overlap",
     "convex_side": "side of the curve's convexity (subject's left / right)",
@@ -118,12 +123,15 @@ def class_counts(n: int, ratio: tuple[float, ...]) -> list[int]:
 
 
 def plan_cohort(
-    n: int, ratio=DEFAULT_RATIO, seed: int = 0, test_fraction: float = 0.3
+    n: int, ratio=DEFAULT_RATIO, seed: int = 0, test_fraction: float = 0.3, val_fraction: float = 0.2
 ) -> list[PlannedSequence]:
-    """Subjects (1–3 sequences each), classes, ids and the train/test split.
+    """Subjects (1–3 sequences each), classes, ids and the train/val/test split.
 
-    The split is disjoint by subject and stratified by class: within each class,
-    whole subjects go to the test set until it holds ``test_fraction`` of the sequences.
+    The splits are disjoint by subject and stratified by class
+    (:func:`gaitpose.io.splits.draw_subjects`): within each class, whole subjects go to the
+    test set until it holds ``test_fraction`` of the class's sequences; then, from the
+    remaining subjects, to the validation set until it holds ``val_fraction`` of the class's
+    remaining (training) sequences. The test draw is the same whatever ``val_fraction``.
     """
     root = np.random.SeedSequence(seed)
     plan_ss, subj_ss, seq_ss = root.spawn(3)
@@ -139,17 +147,10 @@ def plan_cohort(
     order = rng.permutation(len(subjects))
     subjects = [subjects[i] for i in order]
     subj_names = [f"S{i:05d}" for i in range(len(subjects))]
-    split: dict[str, str] = {}
-    for cls in LABELS:
-        members = [i for i, (c, _) in enumerate(subjects) if c == cls]
-        total = sum(subjects[i][1] for i in members)
-        got = 0
-        for i in rng.permutation(members) if members else []:
-            if got < test_fraction * total and (got + subjects[i][1] <= total - 1 or total <= 1):
-                split[subj_names[i]] = "test"
-                got += subjects[i][1]
-            else:
-                split[subj_names[i]] = "train"
+    table = [(name, cls, k) for name, (cls, k) in zip(subj_names, subjects)]
+    test = draw_subjects(table, test_fraction, rng, take_single=True)
+    val = draw_subjects([t for t in table if t[0] not in test], val_fraction, rng)
+    split = {name: "test" if name in test else "val" if name in val else "train" for name in subj_names}
     subj_seeds = subj_ss.spawn(len(subjects))
     seq_seeds = seq_ss.spawn(n)
     width = max(5, len(str(n - 1)))
@@ -266,6 +267,11 @@ def _fmt(v) -> str:
     return str(v)
 
 
+def folder_in_use(out: Path) -> bool:
+    """True when ``out`` exists and is not an empty folder (a cohort would overwrite or mix)."""
+    return out.exists() and (not out.is_dir() or any(out.iterdir()))
+
+
 def make_cohort(
     out: str | os.PathLike,
     sequences: int = 300,
@@ -275,22 +281,46 @@ def make_cohort(
     fps: float = 30.0,
     ratio=DEFAULT_RATIO,
     test_fraction: float = 0.3,
+    val_fraction: float = 0.2,
     workers: int = 1,
     write_npz: bool = False,
     progress: bool = True,
+    force: bool = False,
 ) -> list[dict]:
-    """Generate and write a cohort (see the module docstring); returns the ground-truth rows."""
-    from gaitpose import __version__
-    from gaitpose.io.atomic import atomic_write_text
-    from gaitpose.synth.render import IMAGE_SIZE
+    """Generate and write a cohort (see the module docstring); returns the ground-truth rows.
 
+    The cohort is written to a temporary folder beside ``out`` and renamed into place, so an
+    interrupted run leaves nothing under ``out``. An ``out`` that exists and is not empty is
+    refused (:class:`FileExistsError`: a second cohort would leave stale ids and ids under two
+    classes) unless ``force``, which replaces it whole once the new cohort is complete.
+    """
     if sequences < 1 or frames < 1 or fps <= 0:
         raise ValueError("sequences and frames must be ≥ 1 and fps > 0")
     if view not in ("front", "back", "side"):
         raise ValueError(f"unknown view {view!r} (front, back or side)")
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    plan = plan_cohort(sequences, ratio, seed, test_fraction)
+    if folder_in_use(out) and not force:
+        raise FileExistsError(f"{out}: folder is not empty (use --force to replace it)")
+    plan = plan_cohort(sequences, ratio, seed, test_fraction, val_fraction)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes 0700 folders; give the cohort the usual mode
+    try:
+        rows = _generate(plan, frames, fps, view, tmp, write_npz, workers, progress)
+        _write_tables(tmp, rows, write_npz)
+        meta = _cohort_meta(rows, seed, frames, fps, view, ratio, test_fraction, val_fraction, write_npz)
+        atomic_write_text(tmp / "cohort.json", json.dumps(meta, indent=1, sort_keys=True) + "\n")
+        _move_into_place(tmp, out, force)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return rows
+
+
+def _generate(plan, frames, fps, view, out: Path, write_npz: bool, workers: int, progress: bool) -> list[dict]:
+    """Simulate and write every planned sequence (in worker processes when ``workers`` > 1)."""
     jobs = [(ps, frames, fps, view, str(out), write_npz) for ps in plan]
     bar = None
     if progress:
@@ -312,13 +342,18 @@ def make_cohort(
                 bar.update()
     if bar:
         bar.close()
-    rows.sort(key=lambda r: r["id"])
+    return sorted(rows, key=lambda r: r["id"])
 
-    partition = {
-        "TRAIN_SET": [r["id"] for r in rows if r["split"] == "train"],
-        "TEST_SET": [r["id"] for r in rows if r["split"] == "test"],
-    }
-    atomic_write_text(out / "partition.json", json.dumps(partition, indent=1, sort_keys=True) + "\n")
+
+def _partition(rows: list[dict]) -> str:
+    part = {name: [r["id"] for r in rows if r["split"] == split]
+            for name, split in (("TRAIN_SET", "train"), ("VAL_SET", "val"), ("TEST_SET", "test"))}
+    return json.dumps(part, indent=1, sort_keys=True) + "\n"
+
+
+def _write_tables(out: Path, rows: list[dict], write_npz: bool) -> None:
+    """partition.json, ground_truth.csv (and the npz folder's labels.csv + partition.json)."""
+    atomic_write_text(out / "partition.json", _partition(rows))
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=list(rows[0].keys()), lineterminator="\n")
     writer.writeheader()
@@ -330,11 +365,15 @@ def make_cohort(
             f"{r['id']},{r['class']},{r['subject']},{r['split']}\n" for r in rows
         )
         atomic_write_text(out / "npz" / "labels.csv", lab)
-        atomic_write_text(
-            out / "npz" / "partition.json", json.dumps(partition, indent=1, sort_keys=True) + "\n"
-        )
-    counts = {c: sum(r["class"] == c for r in rows) for c in LABELS}
-    meta = {
+        atomic_write_text(out / "npz" / "partition.json", _partition(rows))
+
+
+def _cohort_meta(rows, seed, frames, fps, view, ratio, test_fraction, val_fraction, write_npz) -> dict:
+    """The content of cohort.json: how the cohort was made and what its files hold."""
+    from gaitpose import __version__
+    from gaitpose.synth.render import IMAGE_SIZE
+
+    return {
         "generator": "gaitpose.synth",
         "generator_version": GENERATOR_VERSION,
         "gaitpose_version": __version__,
@@ -346,9 +385,11 @@ def make_cohort(
         "fps": fps,
         "view": view,
         "class_ratio": list(ratio),
-        "class_counts": counts,
+        "class_counts": {c: sum(r["class"] == c for r in rows) for c in LABELS},
+        "split_counts": {s: sum(r["split"] == s for r in rows) for s in ("train", "val", "test")},
         "labels": list(LABELS),
         "test_fraction": test_fraction,
+        "val_fraction": val_fraction,
         "image_size": list(IMAGE_SIZE),
         "layout": "mediapipe33",
         "silhouette_size": [64, 64],
@@ -359,5 +400,15 @@ def make_cohort(
         "files": ["partition.json", "ground_truth.csv", "cohort.json"]
         + (["npz/<id>.npz", "npz/labels.csv", "npz/partition.json"] if write_npz else []),
     }
-    atomic_write_text(out / "cohort.json", json.dumps(meta, indent=1, sort_keys=True) + "\n")
-    return rows
+
+
+def _move_into_place(tmp: Path, out: Path, force: bool) -> None:
+    """Rename the finished cohort ``tmp`` to ``out``; with ``force`` the old ``out`` goes only
+    after the new one is complete (renamed aside, the new one renamed in, the old one deleted)."""
+    old = None
+    if out.exists() and (force or not folder_in_use(out)):
+        old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", dir=out.parent))
+        os.replace(out, old / "cohort")
+    os.replace(tmp, out)  # fails if another process filled ``out`` meanwhile: nothing is mixed
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)

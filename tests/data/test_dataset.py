@@ -230,3 +230,31 @@ def test_malicious_pkl_in_tree_refused(tmp_path, monkeypatch):
     with pytest.raises(UnsafePickleError, match="sils.pkl"):
         ds[0]
     assert not (tmp_path / "pwned_by_dataset").exists()
+
+
+def test_val_split_from_partition_and_carved(tree):
+    """split='val' reads VAL_SET; without one, val_carve carves whole subjects off TRAIN_SET
+    (seeded: the same seed gives the same ids) and 'train' then excludes them."""
+    with pytest.raises(ValueError, match="no VAL_SET"):
+        GaitDataset(tree, split="val")
+    carve = {"fraction": 0.3, "seed": 4}
+    tr = GaitDataset(tree, split="train", val_carve=carve)
+    va = GaitDataset(tree, split="val", val_carve=carve)
+    te = GaitDataset(tree, split="test", val_carve=carve)
+    assert len(tr) + len(va) == 9 and len(te) == 3 and va.ids
+    assert not set(tr.subjects) & set(va.subjects)  # whole subjects
+    assert va.ids == GaitDataset(tree, split="val", val_carve=carve).ids
+    assert te.ids == GaitDataset(tree, split="test").ids  # the test set is untouched
+    ids = GaitDataset(tree, split="all").ids
+    write_partition(tree / "partition.json", ids[:7], ids[9:], val=ids[7:9])
+    assert GaitDataset(tree, split="val").ids == ids[7:9]
+    assert GaitDataset(tree, split="val", val_carve=carve).ids == ids[7:9]  # VAL_SET wins
+    assert GaitDataset(tree, split="train").ids == ids[:7]
+
+
+def test_refuses_an_id_under_two_classes(tree):
+    """Two cohorts mixed in one folder: the same id under two class folders is refused."""
+    dump_pickle(tree / "00001" / "positive" / "000" / "sils.pkl", _coded_sils(np.arange(5)))
+    dump_pickle(tree / "00001" / "positive" / "000" / "pose.pkl", _coded_pose(np.arange(5)))
+    with pytest.raises(ValueError, match=r"id 00001 appears under two classes \(neutral, positive\)"):
+        GaitDataset(tree, split="all")

@@ -54,6 +54,25 @@ def test_opengait_sconet_checkpoint_evaluates(cohort, tmp_path):
     assert theirs["checkpoint_format"] == "opengait"
     assert theirs["confusion_matrix"] == ours["confusion_matrix"]
     assert (tmp_path / "og.confusion.png").is_file()
+    # --split val: the cohort's VAL_SET, subject-disjoint from the test set
+    from gaitpose.cli import main
+    from gaitpose.io import read_partition
+
+    part = read_partition(cohort / "partition.json")
+    val = evaluate(cfg, ckpt, split="val", out=tmp_path / "val.json", progress=False)
+    assert val["split"] == "val" and val["n"] == len(part["VAL_SET"]) > 0
+    assert ours["split"] == "test" and ours["n"] == len(part["TEST_SET"])
+    ids = [line.split(",")[0] for line in (tmp_path / "val.predictions.csv").read_text().splitlines()[1:]]
+    assert sorted(ids) == sorted(part["VAL_SET"])
+    cfg_file = tmp_path / "cfg.yaml"
+    import yaml
+
+    cfg_file.write_text(yaml.safe_dump(cfg))
+    assert main(["evaluate", str(cfg_file), "--checkpoint", str(ckpt), "--split", "val"]) == 0
+    from gaitpose.engine.config import ConfigError
+
+    with pytest.raises(ConfigError, match="split must be val or test"):
+        evaluate(cfg, ckpt, split="train", progress=False)
 
 
 def test_fusion_resume_and_modality_removal(cohort, tmp_path):

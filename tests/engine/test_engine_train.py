@@ -150,7 +150,7 @@ def test_precise_bn_after_last_iteration(fake_config, tmp_path):
     cfg = base_config(load_config(fake_config))
     model = FakeNet(streams=("sils", "pose"))
     model.load_state_dict(b)
-    ds = builders.build_dataset(cfg, ("sils", "pose"), train=True)
+    ds = builders.build_dataset(cfg, ("sils", "pose"), "train")
     used = _precise_bn(cfg, model, ds, engine_fakes, seed=0, rank=0, world_size=1,
                        device=torch.device("cpu"), amp=False)
     assert used == 5
@@ -231,7 +231,7 @@ def test_multi_clip_testing_averages_window_logits(fake_config, tmp_path):
     ckpt = train(fake_config, tmp_path / "run")
     from gaitpose.engine.config import base_config, load_config
 
-    ds = builders.build_dataset(base_config(load_config(fake_config)), ("sils", "pose"), train=False)
+    ds = builders.build_dataset(base_config(load_config(fake_config)), ("sils", "pose"), "test")
     from engine_fakes import FakeNet, collate_clips
 
     model = FakeNet(streams=("sils", "pose"))

@@ -54,16 +54,73 @@ def test_tree_layout_and_arrays(cohort):
 def test_partition_disjoint_by_subject_and_stratified(cohort):
     part = json.loads((cohort / "partition.json").read_text())
     rows = {r["id"]: r for r in _read_gt(cohort)}
-    train, test = set(part["TRAIN_SET"]), set(part["TEST_SET"])
-    assert train and test and not train & test and train | test == set(rows)
-    subj_train = {rows[i]["subject"] for i in train}
-    subj_test = {rows[i]["subject"] for i in test}
-    assert not subj_train & subj_test
+    train, val, test = set(part["TRAIN_SET"]), set(part["VAL_SET"]), set(part["TEST_SET"])
+    assert train and val and test and train | val | test == set(rows)
+    assert len(train) + len(val) + len(test) == len(rows)
+    subjects = [{rows[i]["subject"] for i in s} for s in (train, val, test)]
+    assert not subjects[0] & subjects[1] and not subjects[0] & subjects[2] and not subjects[1] & subjects[2]
+    assert all(rows[i]["split"] == name for s, name in ((train, "train"), (val, "val"), (test, "test"))
+               for i in s)
     for cls in LABELS:
         n = sum(r["class"] == cls for r in rows.values())
         if n >= 3:
             assert any(rows[i]["class"] == cls for i in test)
             assert any(rows[i]["class"] == cls for i in train)
+
+
+def test_val_set_drawn_from_training_subjects_stratified():
+    """VAL_SET: whole subjects, from those left after TEST_SET, ≈ val_fraction of each class's
+    training sequences; the test draw does not depend on val_fraction."""
+    plan = plan_cohort(600, ratio=(1, 1, 1), seed=0, val_fraction=0.2)
+    no_val = plan_cohort(600, ratio=(1, 1, 1), seed=0, val_fraction=0.0)
+    assert [p.split == "test" for p in plan] == [p.split == "test" for p in no_val]
+    assert not any(p.split == "val" for p in no_val)
+    split_of: dict[str, set] = {}
+    for p in plan:
+        split_of.setdefault(p.subject, set()).add(p.split)
+    assert all(len(v) == 1 for v in split_of.values())  # a subject's sequences stay together
+    for cls in LABELS:
+        n_val = sum(p.cls == cls and p.split == "val" for p in plan)
+        n_trainval = sum(p.cls == cls and p.split != "test" for p in plan)
+        # whole subjects of ≤ 3 sequences are drawn until ≥ 20 %: at most 2 sequences over
+        assert 0.2 * n_trainval <= n_val < 0.2 * n_trainval + 3
+
+
+def test_refuses_non_empty_folder_and_force_replaces(tmp_path, capsys):
+    out = tmp_path / "cohort"
+    args = ["synth", "-o", str(out), "--frames", "4", "--class-ratio", "1:1:1", "-j", "1"]
+    assert main([*args, "--sequences", "12"]) == 0
+    before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    capsys.readouterr()
+    assert main([*args, "--sequences", "6"]) == 2  # refused: nothing written, nothing lost
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and str(out) in err and "--force" in err
+    assert {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+    assert main([*args, "--sequences", "6", "--force"]) == 0
+    rows = _read_gt(out)
+    ids = sorted(p.name for p in out.iterdir() if p.is_dir())
+    assert ids == sorted(r["id"] for r in rows) and len(rows) == 6  # no stale ids
+    for i in ids:  # one class folder per id
+        assert len([p for p in (out / i).iterdir()]) == 1
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temp folders left
+    fresh = tmp_path / "fresh"
+    assert main(["synth", "-o", str(fresh), "--frames", "4", "--class-ratio", "1:1:1", "-j", "1",
+                 "--sequences", "6"]) == 0
+    for p in fresh.rglob("*"):  # --force gives exactly what a fresh folder gets
+        if p.is_file():
+            assert (out / p.relative_to(fresh)).read_bytes() == p.read_bytes()
+
+
+def test_interrupted_synthesis_leaves_nothing(tmp_path, monkeypatch):
+    import gaitpose.synth.cohort as cohort_mod
+
+    def boom(job):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cohort_mod, "_work", boom)
+    with pytest.raises(KeyboardInterrupt):
+        make_cohort(tmp_path / "c", sequences=3, frames=4, progress=False)
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_ground_truth_and_cohort_json(cohort):
