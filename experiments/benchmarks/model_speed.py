@@ -128,10 +128,12 @@ def main(argv=None) -> int:
     ap.add_argument("--pose-channels", type=_ints, default=(32, 64, 128))
     ap.add_argument("--blocks-per-stage", type=int, default=2)
     ap.add_argument("--layout", default="coco17", choices=["coco17", "mediapipe33"])
-    ap.add_argument("--fusion", default="concat", choices=["concat", "gated"])
+    ap.add_argument("--fusion", default="concat", choices=["late", "concat", "gated"])
     ap.add_argument("--steps", type=int, default=3)
     ap.add_argument("--warmup", type=int, default=1)
     ap.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1 ...")
+    ap.add_argument("--streams", action="store_true",
+                    help="skeleton input: joint, bone, joint-motion and bone-motion channels")
     ap.add_argument("--amp", choices=["bf16", "fp16"], help="autocast dtype (GPU)")
     ap.add_argument("--threads", type=int, help="torch CPU threads")
     ap.add_argument("--models", default="ScoNet,SkeletonGCN,FusionScoNet",
@@ -158,6 +160,8 @@ def main(argv=None) -> int:
           f"blocks, {args.layout}")  # fmt: skip
 
     skel = dict(channels=args.pose_channels, blocks_per_stage=args.blocks_per_stage)
+    if args.streams:  # joint, bone, joint-motion and bone-motion channels (the variant's)
+        skel.update(velocity=True, bones=True, bone_motion=True)
     builders = {
         "ScoNet": lambda: ScoNet(channels=args.channels),
         "SkeletonGCN": lambda: SkeletonGCN(layout=args.layout, skeleton=skel),
