@@ -11,7 +11,7 @@ Fusion modes:
   ScoNet-MT loss (the output's ``streams`` entry; ``ScoNetMTLoss`` sums them), so neither
   starves; the fused prediction is a learned convex combination of the two streams'
   part-averaged logits, ``w_sil * mean(sil logits) + w_pose * mean(pose logits)`` with
-  ``w = softmax(fusion_logits)`` (two parameters, starting at an even split), trained by a
+  ``w = softmax(WEIGHT_SCALE * fusion_logits)`` (two parameters, starting at an even split), trained by a
   cross-entropy on the fused prediction whose gradient reaches only ``w`` (the streams'
   logits are detached there). So the weights follow how good each stream's *prediction* is,
   and a weak stream cannot dilute the vote part by part as in ``concat``. Output
@@ -66,6 +66,14 @@ from gaitpose.models.sconet import SilhouetteEncoder
 from gaitpose.models.skeleton import SkeletonEncoder, SkeletonOptions
 
 FUSIONS: tuple[str, ...] = ("late", "concat", "gated")
+
+#: ``late``: the stream weights are ``softmax(WEIGHT_SCALE * fusion_logits)``. Adam moves a
+#: parameter by about lr per step whatever its gradient, so unscaled logits moved only to
+#: w = 0.58 / 0.42 in the 300-step pilot although the silhouette half was the better stream
+#: (train-set CE fit of w: 1.00 / 0.00; on validation w_sil 0.8-1.0 beat 0.58 by 0.05-0.08
+#: macro-F1, experiments/results/variant_pilots.md); scaled, they can reach the weights the
+#: evidence asks for within a short run.
+WEIGHT_SCALE = 10.0
 
 
 def spaced_frames(x: Tensor, seq_lens: Tensor | None, k: int) -> Tensor:
@@ -157,7 +165,7 @@ class FusionScoNet(nn.Module):
 
     def stream_weights(self) -> Tensor:
         """``late``: the fused prediction's weights (w_sil, w_pose), summing to 1."""
-        return torch.softmax(self.fusion_logits.float(), 0)
+        return torch.softmax(WEIGHT_SCALE * self.fusion_logits.float(), 0)
 
     def _bnneck_slice(self, emb: Tensor, which: str) -> Tensor:
         """Logits of one stream's parts through its slice of the shared BN-neck."""

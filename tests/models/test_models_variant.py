@@ -105,12 +105,13 @@ def _late(**kw):
 def test_late_fusion_prediction_is_the_weighted_mean_and_a_missing_stream_works():
     m = _late(sil_frames=3).eval()
     with torch.no_grad():
-        m.fusion_logits.copy_(torch.tensor([1.0, -1.0]))
+        m.fusion_logits.copy_(torch.tensor([0.1, -0.1]))
     sils, pose = silhouettes(3, 6), walking_pose(3, 6)
     out = m(sils=sils, pose=pose)
     ls = out["streams"]["sils"]["logits"].mean(-1)
     lp = out["streams"]["pose"]["logits"].mean(-1)
-    w = torch.softmax(torch.tensor([1.0, -1.0]), 0)
+    w = torch.softmax(10 * torch.tensor([0.1, -0.1]), 0)  # WEIGHT_SCALE 10
+    assert torch.allclose(m.stream_weights(), w)
     assert out["logits"].shape == (3, 3, 1)
     assert torch.allclose(out["logits"][..., 0], w[0] * ls + w[1] * lp, atol=1e-6)
     # one stream missing: that stream's own part logits, equal to its share of the full output
