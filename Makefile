@@ -5,7 +5,7 @@ PIP := $(PY) -m pip
 # torch first and pinned: an unpinned torch pulls a multi-GB CUDA build.
 TORCH_SPEC ?= torch==2.13.0
 
-.PHONY: demo test install lint bench clean
+.PHONY: demo test install lint clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)

@@ -23,7 +23,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "features": ("features", "biomechanical asymmetry features, one row per sequence"),
     "report": ("report", "group comparison of features between classes"),
     "train": ("train", "train a model from a YAML config (resumes)"),
-    "evaluate": ("evaluate", "evaluate a checkpoint on a config's test set"),
+    "evaluate": ("evaluate", "evaluate a checkpoint on a config's validation or test set"),
     "experiment": ("experiment", "run a grid of trainings and evaluations"),
     "demo": ("demo", "the whole pipeline on a synthetic cohort (and a real clip if present)"),
 }
@@ -48,14 +48,7 @@ def build_parser(argv: list[str]) -> argparse.ArgumentParser:
         if wanted is not None and name != wanted:
             sub.add_parser(name, help=help_, add_help=False)
             continue
-        try:
-            mod = importlib.import_module(f"gaitpose.commands.{module}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"gaitpose.commands.{module}":
-                raise
-            sub.add_parser(name, help=f"{help_} (not available)")
-            continue
-        mod.add_parser(sub, name, help_)
+        importlib.import_module(f"gaitpose.commands.{module}").add_parser(sub, name, help_)
     return parser
 
 
@@ -66,11 +59,8 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "command", None):
         parser.print_help()
         return 2
-    func = getattr(args, "func", None)
-    if func is None:
-        parser.error(f"command {args.command!r} is not available in this installation")
     try:
-        code = func(args)
+        code = args.func(args)
     except UsageError as exc:
         print(f"gaitpose {args.command}: error: {exc}", file=sys.stderr)
         return 2

@@ -79,9 +79,9 @@ def complementarity(exp: Path, sil: str, skel: str) -> list[dict]:
 
     cols = [f"p_{c}" for c in LABELS]
     out = []
-    for a_path in sorted((exp / "runs").glob(f"{sil}-s*/metrics_all.predictions.csv")):
+    for a_path in sorted((exp / "runs").glob(f"{sil}-s*/metrics_test_all.predictions.csv")):
         seed = a_path.parent.name.rsplit("-s", 1)[1]
-        b_path = exp / "runs" / f"{skel}-s{seed}" / "metrics_all.predictions.csv"
+        b_path = exp / "runs" / f"{skel}-s{seed}" / "metrics_test_all.predictions.csv"
         if not b_path.is_file():
             continue
         a = pd.read_csv(a_path, dtype={"id": str})
@@ -144,7 +144,7 @@ def feature_model(features: Path, cohort: Path, exp: Path | None, sil: str) -> t
     if exp is not None:
         by_id = dict(zip(f.loc[te, "id"], pf))
         cols = [f"p_{c}" for c in LABELS]
-        for a_path in sorted((exp / "runs").glob(f"{sil}-s*/metrics_all.predictions.csv")):
+        for a_path in sorted((exp / "runs").glob(f"{sil}-s*/metrics_test_all.predictions.csv")):
             a = pd.read_csv(a_path, dtype={"id": str})
             if not all(i in by_id for i in a["id"]):
                 continue

@@ -11,8 +11,9 @@ Evaluate a checkpoint on the config's test split, or with --split val on its val
 choice there and read the test split once per configuration). All frames in order, up to
 frames_all_limit:
 accuracy, macro precision / recall / F1 (current OpenGait protocol), per-class sensitivity and
-specificity (the 2024 paper's protocol), confusion matrix, positive-vs-rest ROC-AUC, bootstrap
-95 % intervals. Accepts gaitpose checkpoints and OpenGait ScoNet checkpoints ({'model': state dict}).
+specificity (the 2024 paper's protocol), confusion matrix, positive-vs-rest ROC-AUC and Brier
+score (probabilities: softmax of the loss's logit scale x logits), 95 % intervals from a bootstrap
+over subjects. Accepts gaitpose checkpoints and OpenGait ScoNet checkpoints ({'model': state dict}).
 With -o, also writes <stem>.confusion.png, <stem>.per_class.csv/.md and <stem>.predictions.csv.
 """
 
@@ -43,9 +44,13 @@ def format_report(report: dict) -> str:
     if report.get("accuracy_ci95"):
         lo, hi = report["accuracy_ci95"]
         flo, fhi = report["macro_f1_ci95"]
-        lines.append(f"bootstrap 95% CI: accuracy [{lo:.3f}, {hi:.3f}]  macro-F1 [{flo:.3f}, {fhi:.3f}]")
+        lines.append(f"bootstrap 95% CI over {report.get('n_subjects', '?')} {report.get('bootstrap_unit', 'sequence')}s: "
+                     f"accuracy [{lo:.3f}, {hi:.3f}]  macro-F1 [{flo:.3f}, {fhi:.3f}]")
     if report.get("roc_auc_positive") is not None:
-        lines.append(f"ROC-AUC positive vs rest {report['roc_auc_positive']:.4f}")
+        ci = report.get("roc_auc_positive_ci95")
+        lines.append(f"ROC-AUC positive vs rest {report['roc_auc_positive']:.4f}"
+                     + (f" [{ci[0]:.3f}, {ci[1]:.3f}]" if ci else "")
+                     + f"  (softmax of {report.get('logit_scale')} x logits)")
     lines.append(f"{'class':<10}{'sens':>8}{'spec':>8}{'prec':>8}{'F1':>8}{'n':>6}")
     for name, pc in report["per_class"].items():
         lines.append(

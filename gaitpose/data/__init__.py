@@ -2,11 +2,10 @@
 
 from gaitpose.data.collate import collate_clips
 from gaitpose.data.dataset import GaitDataset, align_modalities, crop_sils, read_labels_csv
-from gaitpose.data.sampler import InferenceSampler, PKSampler
+from gaitpose.data.sampler import PKSampler
 
 __all__ = [
     "GaitDataset",
-    "InferenceSampler",
     "PKSampler",
     "align_modalities",
     "collate_clips",

@@ -279,6 +279,12 @@ class GaitDataset(Dataset):
         return [it.subject for it in self._items]
 
     @property
+    def tree_ids(self) -> list[str]:
+        """The OpenGait tree's top-level id of each item (OpenGait's identity; ``ids`` differ
+        only when one id holds several views)."""
+        return [it.extra.get("key", it.id) for it in self._items]
+
+    @property
     def layout(self) -> str:
         """The pose layout of the items (after the optional conversion)."""
         if self._layout_req is not None:

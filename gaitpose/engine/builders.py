@@ -23,7 +23,7 @@ import torch
 from gaitpose import LABELS
 from gaitpose.engine.config import ConfigError
 
-_RESERVED = {"model_cfg": ("model", "api"), "loss_cfg": ("type", "api")}
+_RESERVED = {"model_cfg": ("model", "api"), "loss_cfg": ("type", "api", "identity")}
 
 
 def _import(module: str, what: str):

@@ -52,7 +52,9 @@ DEFAULTS: dict[str, Any] = {
         "api": "gaitpose.data",  # module with GaitDataset, PKSampler, collate_clips
     },
     "model_cfg": {"model": "ScoNet", "api": "gaitpose.models"},  # + the model's kwargs
-    "loss_cfg": {"type": "ScoNetMTLoss", "api": "gaitpose.models.losses"},  # + the loss's kwargs
+    # + the loss's kwargs; identity: the triplet's identities, "subject" or "tree_id" (the
+    # OpenGait tree's top-level id, as OpenGait's loader gives them; one per sequence on Scoliosis1K)
+    "loss_cfg": {"type": "ScoNetMTLoss", "api": "gaitpose.models.losses", "identity": "subject"},
     "optimizer_cfg": {
         "solver": "SGD",
         "lr": 0.1,
@@ -278,10 +280,15 @@ def validate(cfg: Mapping, source: str = "config") -> None:
     bs = tr["sampler"]["batch_size"]
     if len(bs) != 2 or not all(isinstance(b, int) and b > 0 for b in bs):
         raise ConfigError(f"{source}: 'trainer_cfg.sampler.batch_size' must be [P, K], got {bs!r}")
+    if tr["sampler"]["type"] != "TripletSampler":
+        raise ConfigError(f"{source}: 'trainer_cfg.sampler.type' must be TripletSampler (the P×K sampler, "
+                          f"the only one), got {tr['sampler']['type']!r}")
     for key in ("total_iter", "save_iter", "log_iter"):
         if tr[key] <= 0:
             raise ConfigError(f"{source}: 'trainer_cfg.{key}' must be positive, got {tr[key]!r}")
     _validate_val_carve(cfg["data_cfg"]["val_carve"], source)
+    if cfg["loss_cfg"].get("identity") not in ("subject", "tree_id"):
+        raise ConfigError(f"{source}: 'loss_cfg.identity' must be subject or tree_id, got {cfg['loss_cfg'].get('identity')!r}")
     if cfg["evaluator_cfg"]["split"] not in ("val", "test"):
         raise ConfigError(f"{source}: 'evaluator_cfg.split' must be val or test, got {cfg['evaluator_cfg']['split']!r}")
     order = [str(x).lower() for x in cfg["data_cfg"]["label_order"]]

@@ -20,6 +20,7 @@ import torch
 from torch.utils.data import DataLoader
 
 from gaitpose import LABELS
+from gaitpose.data import collate_clips
 from gaitpose.engine import builders
 from gaitpose.engine.checkpoint import (
     CheckpointError,
@@ -29,7 +30,7 @@ from gaitpose.engine.checkpoint import (
 )
 from gaitpose.engine.config import ConfigError, base_config, load_config
 from gaitpose.engine.distributed import resolve_device
-from gaitpose.engine.metrics import classification_report, write_report
+from gaitpose.engine.metrics import classification_report, probabilities, write_report
 from gaitpose.io.atomic import atomic_write_text
 
 
@@ -158,6 +159,53 @@ def predict(
     }
 
 
+def evaluation_config(config, state: Mapping, path: Path, overrides, split: str | None) -> dict:
+    """The resolved config of an evaluation (the checkpoint's own when ``config`` is None),
+    with ``evaluator_cfg.split`` set to ``split`` when given."""
+    if config is None:
+        if not is_gaitpose_checkpoint(state) or not state.get("config"):
+            raise ConfigError(f"{path}: holds no config; pass one")
+        config = state["config"]
+    cfg = base_config(load_config(config, overrides))
+    if split is not None:
+        if split not in ("val", "test"):
+            raise ConfigError(f"split must be val or test, got {split!r}")
+        cfg["evaluator_cfg"]["split"] = split
+    return cfg
+
+
+def _provenance(cfg: Mapping, state: Mapping, path: Path, drop, ckpt_labels) -> dict:
+    """What a report was computed from: checkpoint, data, split, test-time options."""
+    d, ev = cfg["data_cfg"], cfg["evaluator_cfg"]
+    iteration = state.get("iteration", -1)
+    return dict(
+        checkpoint=str(path),
+        checkpoint_format="gaitpose" if is_gaitpose_checkpoint(state) else "opengait",
+        iteration=int(iteration) if isinstance(iteration, int) else -1,
+        dataset_name=str(d["dataset_name"]),
+        dataset_root=str(d["dataset_root"]),
+        partition=str(d["dataset_partition"] or "ROOT/partition.json (if present)"),
+        val_carve=d.get("val_carve"),
+        split=ev["split"],
+        dropped_modalities=list(drop),
+        label_order=list(LABELS),
+        checkpoint_label_order=ckpt_labels,
+        test_clip_frames=ev["sampler"].get("clip_frames"),
+        test_clip_stride=ev["sampler"].get("clip_stride"),
+        model=str(cfg["model_cfg"]["model"]),
+    )
+
+
+def write_predictions(path: Path, ids, subjects, labels, probs: np.ndarray) -> None:
+    """One row per sequence: id, subject, true and predicted class, class probabilities."""
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(["id", "subject", "true", "pred", *[f"p_{name}" for name in LABELS]])
+    for sid, subj, y, pr in zip(ids, subjects, labels, probs):
+        w.writerow([sid, subj, LABELS[int(y)], LABELS[int(pr.argmax())], *[f"{p:.5f}" for p in pr]])
+    atomic_write_text(path, buf.getvalue())
+
+
 def evaluate(
     config: str | os.PathLike | Mapping | None,
     checkpoint: str | os.PathLike,
@@ -184,15 +232,7 @@ def evaluate(
     """
     path = Path(checkpoint)
     state = load_checkpoint(path)
-    if config is None:
-        if not is_gaitpose_checkpoint(state) or not state.get("config"):
-            raise ConfigError(f"{path}: holds no config; pass one")
-        config = state["config"]
-    cfg = base_config(load_config(config, overrides))
-    if split is not None:
-        if split not in ("val", "test"):
-            raise ConfigError(f"split must be val or test, got {split!r}")
-        cfg["evaluator_cfg"]["split"] = split
+    cfg = evaluation_config(config, state, path, overrides, split)
     device = resolve_device(cfg["trainer_cfg"]["device"])
     from gaitpose.engine.trainer import set_cpu_threads
 
@@ -207,52 +247,29 @@ def evaluate(
     dataset = builders.build_dataset(cfg, modalities, cfg["evaluator_cfg"]["split"])
     model = builders.build_model(cfg, getattr(dataset, "layout", None))
     ckpt_labels = _load_weights(model, state, path, cfg)
-    model.to(device)
-    api = builders.data_api(cfg)
+    if sorted(ckpt_labels) != sorted(LABELS):
+        raise CheckpointError(f"{path}: label order {ckpt_labels} is not a permutation of {list(LABELS)}")
     ev = cfg["evaluator_cfg"]
     pred = predict(
-        model, dataset, api.collate_clips, modalities, device,
+        model.to(device), dataset, collate_clips, modalities, device,
         batch_size=int(ev["sampler"]["batch_size"]), amp=bool(ev["enable_float16"]), drop=drop,
         num_workers=int(cfg["data_cfg"]["num_workers"]), progress=progress,
         clip_frames=ev["sampler"].get("clip_frames"), clip_stride=ev["sampler"].get("clip_stride"),
     )
     # logits columns in the checkpoint's label order → report in gaitpose.LABELS order
-    if sorted(ckpt_labels) != sorted(LABELS):
-        raise CheckpointError(f"{path}: label order {ckpt_labels} is not a permutation of {list(LABELS)}")
     logits = pred["logits"][:, [ckpt_labels.index(name) for name in LABELS]]
     # probabilities as the model was trained to give them: the loss scales the (cosine) logits
     # before its softmax (ScoNet-MT: 16), so softmax(scale * logits), not softmax(logits)
     # (near-uniform: a positive walk would read p_positive ≈ 0.35)
     scale = logit_scale(cfg)
-    logits = logits * scale
-    report = classification_report(pred["labels"], logits, labels=LABELS,
-                                   bootstrap=int(ev["bootstrap"]), seed=0)
-    d = cfg["data_cfg"]
-    report.update(
-        checkpoint=str(path),
-        checkpoint_format="gaitpose" if is_gaitpose_checkpoint(state) else "opengait",
-        iteration=int(state.get("iteration", -1)) if isinstance(state.get("iteration", -1), int) else -1,
-        dataset_root=str(d["dataset_root"]),
-        partition=str(d["dataset_partition"] or "ROOT/partition.json (if present)"),
-        split=ev["split"],
-        dropped_modalities=list(drop),
-        label_order=list(LABELS),
-        checkpoint_label_order=ckpt_labels,
-        logit_scale=scale,
-        test_clip_frames=ev["sampler"].get("clip_frames"),
-        test_clip_stride=ev["sampler"].get("clip_stride"),
-        model=str(cfg["model_cfg"]["model"]),
-    )
+    subjects = list(getattr(dataset, "subjects", pred["ids"]))
+    report = classification_report(pred["labels"], logits, labels=LABELS, bootstrap=int(ev["bootstrap"]),
+                                   seed=0, subjects=subjects, logit_scale=scale)
+    report.update(_provenance(cfg, state, path, drop, ckpt_labels))
     if out is not None:
         out = Path(out)
         title = f"{out.stem}: acc {report['accuracy']:.3f}, macro-F1 {report['macro_f1']:.3f}"
         write_report(report, out, title=title)
-        buf = io.StringIO()
-        w = csv.writer(buf)
-        w.writerow(["id", "true", "pred", *[f"p_{name}" for name in LABELS]])
-        z = logits - logits.max(axis=1, keepdims=True)
-        probs = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
-        for sid, y, pr in zip(pred["ids"], pred["labels"], probs):
-            w.writerow([sid, LABELS[int(y)], LABELS[int(pr.argmax())], *[f"{p:.5f}" for p in pr]])
-        atomic_write_text(Path(f"{out.with_suffix('')}.predictions.csv"), buf.getvalue())
+        write_predictions(Path(f"{out.with_suffix('')}.predictions.csv"), pred["ids"], subjects,
+                          pred["labels"], probabilities(logits, scale))
     return report

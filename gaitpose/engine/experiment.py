@@ -18,10 +18,14 @@ section::
           set: {model_cfg.fusion: concat}
           ablate: [sils, pose]      # also evaluate with each of these streams removed
 
-The runner writes ``DIR/runs/<name>-s<seed>/`` (checkpoints, logs, metrics JSON, confusion PNGs),
-``DIR/results.csv`` (one row per evaluation), ``DIR/results.md`` (mean ± std over seeds per
-setting), ``DIR/results_macro_f1.png`` and ``DIR/confusion/*.png``. A cell whose metrics exist is
-skipped, and a cell with a checkpoint resumes, so an interrupted experiment is re-run to finish.
+Every cell is evaluated on the validation split and on the test split
+(``metrics_<split>_<evaluation>.json`` and ``.predictions.csv``). The runner writes
+``DIR/runs/<name>-s<seed>/`` (checkpoints, logs, metrics JSON, confusion PNGs),
+``DIR/results.csv`` (one row per evaluation), ``DIR/results.md`` (:mod:`gaitpose.engine.results`:
+a validation table, the choices made on it, a test table with computed baselines, paired
+differences on test with subject-level intervals), ``DIR/results_macro_f1.png`` and
+``DIR/confusion/*.png``. A cell whose metrics exist is skipped, and a cell with a checkpoint
+resumes, so an interrupted experiment is re-run to finish.
 """
 
 from __future__ import annotations
@@ -50,20 +54,17 @@ from gaitpose.engine.config import (
     load_config,
     set_dotted,
 )
-from gaitpose.engine.metrics import flat_metrics, markdown_table
-from gaitpose.io.atomic import atomic_write_text, save_figure
+from gaitpose.engine.metrics import flat_metrics
+from gaitpose.engine.results import (
+    SPLITS,
+    baselines,
+    plot_macro_f1,
+    predictions_key,
+    results_markdown,
+)
+from gaitpose.io.atomic import atomic_write_text
 
 _SETTING_KEYS = {"name", "modality", "fusion", "set", "ablate", "seeds"}
-SUMMARY_METRICS = (
-    "accuracy",
-    "macro_f1",
-    "macro_precision",
-    "macro_recall",
-    "sensitivity_positive",
-    "specificity_positive",
-    "roc_auc_positive",
-)
-
 
 def _settings(cfg: Mapping) -> tuple[list[dict], list[int]]:
     exp = cfg.get("experiment")
@@ -116,11 +117,14 @@ def _machine() -> str:
     return f"{dev}; Python {platform.python_version()}; torch {torch.__version__}"
 
 
-def _evaluations(setting: Mapping) -> list[tuple[str, tuple[str, ...]]]:
-    evals = [("all", ())]
-    for m in setting.get("ablate") or []:
-        evals.append((f"without_{m}", (m,)))
-    return evals
+def _evaluations(setting: Mapping) -> list[tuple[str, str, tuple[str, ...]]]:
+    """(split, tag, dropped streams) of every evaluation of a cell: each on val and on test."""
+    tags = [("all", ())] + [(f"without_{m}", (m,)) for m in setting.get("ablate") or []]
+    return [(split, tag, drop) for split in SPLITS for tag, drop in tags]
+
+
+def metrics_path(run_dir: Path, split: str, tag: str) -> Path:
+    return Path(run_dir) / f"metrics_{split}_{tag}.json"
 
 
 def _comparable(cfg: Mapping) -> dict:
@@ -172,7 +176,7 @@ def _run_cell(ccfg: dict, setting: dict, run_dir: str) -> dict:
     run_dir = Path(run_dir)
     _check_same_config(ccfg, run_dir)
     evals = _evaluations(setting)
-    metric_files = {tag: run_dir / f"metrics_{tag}.json" for tag, _ in evals}
+    metric_files = {(split, tag): metrics_path(run_dir, split, tag) for split, tag, _ in evals}
     timing_path = run_dir / "timing.json"
     timing = json.loads(timing_path.read_text()) if timing_path.is_file() else {}
     if all(p.is_file() for p in metric_files.values()):
@@ -181,12 +185,13 @@ def _run_cell(ccfg: dict, setting: dict, run_dir: str) -> dict:
     ckpt = train(ccfg, run_dir)
     if "train_seconds" not in timing:
         timing["train_seconds"] = time.perf_counter() - t0
-    for tag, drop in evals:
-        if metric_files[tag].is_file():
+    for split, tag, drop in evals:
+        if metric_files[(split, tag)].is_file():
             continue
         t1 = time.perf_counter()
-        evaluate(ccfg, ckpt, out=metric_files[tag], drop_modalities=drop, progress=False)
-        timing[f"eval_seconds_{tag}"] = time.perf_counter() - t1
+        evaluate(ccfg, ckpt, out=metric_files[(split, tag)], drop_modalities=drop, progress=False,
+                 split=split)
+        timing[f"eval_seconds_{split}_{tag}"] = time.perf_counter() - t1
     atomic_write_text(timing_path, json.dumps(timing, indent=2) + "\n")
     return timing
 
@@ -213,11 +218,11 @@ def run_experiment(
         only: names of the settings to run (default: all of them).
 
     Returns:
-        pandas DataFrame, one row per (setting, seed, evaluation): ``setting``, ``modality``,
-        ``fusion``, ``seed``, ``evaluated_with``, metrics (see :func:`flat_metrics`),
-        ``train_seconds``, ``run_dir``; plus, when the grid has a silhouette-only and a
-        skeleton-only setting, a diagnostic ``late-average(...)`` row per seed (their class
-        probabilities averaged; see :func:`late_average_rows`).
+        pandas DataFrame, one row per (setting, seed, split, evaluation): ``setting``,
+        ``modality``, ``fusion``, ``seed``, ``split`` (val / test), ``evaluated_with``, metrics
+        (see :func:`flat_metrics`), ``train_seconds``, ``run_dir``; plus, when the grid has a
+        silhouette-only and a skeleton-only setting, a diagnostic ``late-average(...)`` row per
+        seed and split (their class probabilities averaged; see :func:`late_average_rows`).
 
     Raises:
         CellsFailed: after writing the tables of the other cells, when some cells raised (each
@@ -227,13 +232,7 @@ def run_experiment(
 
     cfg = load_config(config, overrides)
     settings, seeds = _settings(cfg)
-    if only:
-        wanted = [str(x) for x in only]
-        names = [str(st["name"]) for st in settings]
-        unknown = [w for w in wanted if w not in names]
-        if unknown:
-            raise ConfigError(f"no setting named {unknown[0]!r} (settings: {', '.join(names)})")
-        settings = [st for st in settings if st["name"] in wanted]
+    settings = _only(settings, only)
     jobs = int(jobs or cfg["experiment"].get("jobs") or 1)
     out = Path(out_dir)
     if report_only and not out.is_dir():
@@ -243,65 +242,82 @@ def run_experiment(
     if not report_only:
         atomic_write_text(out / "experiment.yaml", dump_config(cfg))
         builders.ensure_dataset(cfg)  # one cohort for every cell (made once when synthetic)
-
     t_start = time.perf_counter()
-    cells = [(s, seed) for s in settings for seed in (s.get("seeds") or seeds)]
-    plan = []
-    for setting, seed in cells:
-        ccfg = cell_config(cfg, setting, seed)
-        if jobs > 1:
-            ccfg["trainer_cfg"]["progress"] = False
-        run_dir = out / "runs" / f"{setting['name']}-s{seed}"
-        _check_same_config(ccfg, run_dir)  # before anything runs: a user error, not a cell failure
-        plan.append((setting, seed, ccfg, run_dir))
+    plan = _plan(cfg, settings, seeds, out, jobs)
     failed: dict[int, str] = {}
     if not report_only:
         timings, failed = _run_plan(plan, jobs, progress)
     else:
-        timings = {
-            i: json.loads((p[3] / "timing.json").read_text()) if (p[3] / "timing.json").is_file() else {}
-            for i, p in enumerate(plan)
-        }
-
-    rows: list[dict[str, Any]] = []
-    missing: list[str] = []
-    for i, (setting, seed, _, run_dir) in enumerate(plan):
-        name = str(setting["name"])
-        for tag, _ in _evaluations(setting):
-            mfile = run_dir / f"metrics_{tag}.json"
-            if not mfile.is_file():
-                missing.append(f"{name}-s{seed} ({tag})")
-                continue
-            report = json.loads(mfile.read_text())
-            png = Path(f"{mfile.with_suffix('')}.confusion.png")
-            if png.is_file():
-                shutil.copyfile(png, out / "confusion" / f"{name}-s{seed}-{tag}.png")
-            rows.append(
-                {
-                    "setting": name,
-                    "modality": setting.get("modality", ""),
-                    "fusion": setting.get("fusion", ""),
-                    "seed": seed,
-                    "evaluated_with": tag,
-                    **flat_metrics(report),
-                    "train_seconds": timings.get(i, {}).get("train_seconds"),
-                    "run_dir": str(run_dir),
-                }
-            )
-    rows += late_average_rows(plan, cfg)
+        timings = {i: json.loads((p[3] / "timing.json").read_text()) if (p[3] / "timing.json").is_file() else {}
+                   for i, p in enumerate(plan)}
+    rows, preds, missing = _collect(plan, timings, out)
+    late_rows, late_preds = late_average_rows(plan, cfg, preds)
+    rows += late_rows
+    preds.update(late_preds)
     if not rows:
         raise ConfigError(f"{out}: no finished cell to report")
     df = pd.DataFrame(rows)
     atomic_write_text(out / "results.csv", df.to_csv(index=False))
     wall = None if report_only else time.perf_counter() - t_start
-    atomic_write_text(
-        out / "results.md",
-        results_markdown(df, cfg, wall_seconds=wall, jobs=jobs, missing=missing, failed=failed),
-    )
-    plot_macro_f1(df, out / "results_macro_f1.png")
+    atomic_write_text(out / "results.md", results_markdown(
+        df, cfg, preds, _machine(), wall_seconds=wall, jobs=jobs, missing=missing, failed=failed))
+    base = baselines(df, preds, "test")
+    plot_macro_f1(df, out / "results_macro_f1.png", base["majority"]["macro_f1"] if base else None)
     if failed:
         raise CellsFailed(failed)
     return df
+
+
+def _only(settings: list[dict], only: Iterable[str] | None) -> list[dict]:
+    """The settings named in ``only`` (all when None)."""
+    if not only:
+        return settings
+    wanted = [str(x) for x in only]
+    names = [str(st["name"]) for st in settings]
+    unknown = [w for w in wanted if w not in names]
+    if unknown:
+        raise ConfigError(f"no setting named {unknown[0]!r} (settings: {', '.join(names)})")
+    return [st for st in settings if st["name"] in wanted]
+
+
+def _plan(cfg: Mapping, settings: list[dict], seeds: list[int], out: Path, jobs: int) -> list[tuple]:
+    """(setting, seed, cell config, run folder) of every cell, checked against earlier runs."""
+    plan = []
+    for setting in settings:
+        for seed in setting.get("seeds") or seeds:
+            ccfg = cell_config(cfg, setting, seed)
+            if jobs > 1:
+                ccfg["trainer_cfg"]["progress"] = False
+            run_dir = out / "runs" / f"{setting['name']}-s{seed}"
+            _check_same_config(ccfg, run_dir)  # before anything runs: a user error, not a cell failure
+            plan.append((setting, seed, ccfg, run_dir))
+    return plan
+
+
+def _collect(plan: list, timings: Mapping[int, dict], out: Path) -> tuple[list[dict], dict, list[str]]:
+    """Rows, per-sequence predictions (by :func:`predictions_key`) and unfinished evaluations."""
+    rows: list[dict[str, Any]] = []
+    preds: dict = {}
+    missing: list[str] = []
+    for i, (setting, seed, _, run_dir) in enumerate(plan):
+        name = str(setting["name"])
+        for split, tag, _ in _evaluations(setting):
+            mfile = metrics_path(run_dir, split, tag)
+            if not mfile.is_file():
+                missing.append(f"{name}-s{seed} ({split}, {tag})")
+                continue
+            report = json.loads(mfile.read_text())
+            png = Path(f"{mfile.with_suffix('')}.confusion.png")
+            if png.is_file():
+                shutil.copyfile(png, out / "confusion" / f"{name}-s{seed}-{split}-{tag}.png")
+            table = _read_predictions(Path(f"{mfile.with_suffix('')}.predictions.csv"))
+            if table is not None:
+                preds[predictions_key(name, seed, split, tag)] = table
+            rows.append({"setting": name, "modality": setting.get("modality", ""),
+                         "fusion": setting.get("fusion", ""), "seed": seed, "split": split,
+                         "evaluated_with": tag, **flat_metrics(report),
+                         "train_seconds": timings.get(i, {}).get("train_seconds"), "run_dir": str(run_dir)})
+    return rows, preds, missing
 
 
 class CellsFailed(RuntimeError):
@@ -357,205 +373,42 @@ def _read_predictions(path: Path):
     return pd.read_csv(path, dtype={"id": str}) if path.is_file() else None
 
 
-def late_average_rows(plan: list, cfg: Mapping) -> list[dict[str, Any]]:
-    """A diagnostic row per seed: the separately trained silhouette-only and skeleton-only models'
-    class probabilities averaged (no training). If this beats the better single model, the two
-    modalities carry complementary information that a fused model could use; if it does not,
-    a fused model has little to gain on this data."""
+def late_average_rows(plan: list, cfg: Mapping, preds: Mapping) -> tuple[list[dict[str, Any]], dict]:
+    """A diagnostic row per seed and split: the separately trained silhouette-only and
+    skeleton-only models' class probabilities averaged (no training). If this beats the better
+    single model, the two modalities carry complementary information that a fused model could
+    use; if it does not, a fused model has little to gain on this data.
+
+    Returns:
+        the rows and their predictions tables (keyed as ``preds``).
+    """
+    import pandas as pd
+
     from gaitpose.engine.metrics import classification_report
 
-    by_modality: dict[str, dict[int, Path]] = {}
     names: dict[str, str] = {}
-    for setting, seed, _, run_dir in plan:
-        mod = str(setting.get("modality", ""))
-        if mod in ("silhouette", "skeleton") and mod not in names:
-            names[mod] = str(setting["name"])
-        if mod in names and names[mod] == setting["name"]:
-            by_modality.setdefault(mod, {})[seed] = run_dir / "metrics_all.predictions.csv"
-    if len(names) < 2:
-        return []
-    labels = list(LABELS)  # the predictions files' column order
-    rows = []
-    for seed in sorted(set(by_modality["silhouette"]) & set(by_modality["skeleton"])):
-        a = _read_predictions(by_modality["silhouette"][seed])
-        b = _read_predictions(by_modality["skeleton"][seed])
-        if a is None or b is None:
-            continue
-        if len(a) != len(b) or list(a["id"]) != list(b["id"]) or list(a["true"]) != list(b["true"]):
-            continue  # not the same test sequences in the same order: nothing to average
-        cols = [f"p_{c}" for c in labels]
-        probs = (a[cols].to_numpy(float) + b[cols].to_numpy(float)) / 2
-        y = np.array([labels.index(t) for t in a["true"]])
-        report = classification_report(y, np.log(np.clip(probs, 1e-12, None)), labels=labels,
-                                       bootstrap=int(cfg["evaluator_cfg"].get("bootstrap", 0) or 0))
-        rows.append(
-            {
-                "setting": f"late-average({names['silhouette']}, {names['skeleton']})",
-                "modality": "ensemble",
-                "fusion": "probability average",
-                "seed": seed,
-                "evaluated_with": "all",
-                **flat_metrics(report),
-                "train_seconds": None,
-                "run_dir": "",
-            }
-        )
-    return rows
-
-
-def summarise(df):
-    """Mean ± std over seeds per (setting, evaluated_with), in grid order."""
-    import pandas as pd
-
-    keys = ["setting", "modality", "fusion", "evaluated_with"]
-    order = list(dict.fromkeys(zip(*(df[k] for k in keys))))
-    recs = []
-    for key in order:
-        sub = df[np.logical_and.reduce([df[k] == v for k, v in zip(keys, key)])]
-        rec = dict(zip(keys, key))
-        rec["seeds"] = len(sub)
-        for m in SUMMARY_METRICS:
-            vals = pd.to_numeric(sub[m], errors="coerce").dropna().to_numpy(dtype=float)
-            rec[f"{m}_mean"] = float(vals.mean()) if len(vals) else float("nan")
-            rec[f"{m}_std"] = float(vals.std(ddof=1)) if len(vals) > 1 else 0.0
-        recs.append(rec)
-    return pd.DataFrame(recs)
-
-
-def fusion_comparison(df) -> dict[str, Any] | None:
-    """Best fused setting vs the better single-modality setting, in macro-F1 (full inputs)."""
-    full = df[df["evaluated_with"] == "all"]
-    fused = full[full["modality"] == "fused"]
-    single = full[full["modality"].isin(["silhouette", "skeleton"])]
-    if fused.empty or single.empty:
-        return None
-    means = full.groupby("setting")["macro_f1"].mean()
-    best_single = means[single["setting"].unique()].idxmax()
-    best_fused = means[fused["setting"].unique()].idxmax()
-    d = _paired_delta(full, best_fused, best_single)
-    return {
-        "best_fused": best_fused,
-        "best_single": best_single,
-        "fused_mean": d["a_mean"],
-        "single_mean": d["b_mean"],
-        "delta_mean": d["delta_mean"],
-        "delta_std": d["delta_std"],
-        "seeds_fused_better": d["seeds_a_better"],
-        "seeds": d["seeds"],
-    }
-
-
-def _paired_delta(full, a_name: str, b_name: str) -> dict[str, Any]:
-    a = full[full["setting"] == a_name].set_index("seed")["macro_f1"]
-    b = full[full["setting"] == b_name].set_index("seed")["macro_f1"]
-    common = a.index.intersection(b.index)
-    diffs = (a[common] - b[common]).to_numpy(dtype=float)
-    return {
-        "a_mean": float(a.mean()),
-        "b_mean": float(b.mean()),
-        "delta_mean": float(diffs.mean()) if len(diffs) else float("nan"),
-        "delta_std": float(diffs.std(ddof=1)) if len(diffs) > 1 else 0.0,
-        "seeds_a_better": int((diffs > 0).sum()),
-        "seeds": int(len(diffs)),
-    }
-
-
-def results_markdown(
-    df,
-    cfg: Mapping,
-    wall_seconds: float | None = None,
-    jobs: int = 1,
-    missing: Iterable[str] = (),
-    failed: Mapping[int, str] | None = None,
-) -> str:
-    """The ``results.md`` text: setup, mean ± std table, fusion comparison."""
-    import pandas as pd
-
-    summ = summarise(df)
-    table = pd.DataFrame(
-        {
-            "setting": summ["setting"],
-            "evaluated with": summ["evaluated_with"],
-            "seeds": summ["seeds"],
-            **{
-                m: [
-                    f"{mu:.3f} ± {sd:.3f}" if not np.isnan(mu) else "n/a"
-                    for mu, sd in zip(summ[f"{m}_mean"], summ[f"{m}_std"])
-                ]
-                for m in SUMMARY_METRICS
-            },
-        }
-    )
-    n_test = int(df["n"].iloc[0]) if len(df) else 0
-    lines = [
-        f"# Results: {Path(str(cfg.get('_source', 'experiment'))).name}",
-        "",
-        f"- machine: {_machine()}; load average at the end (1/5/15 min): "
-        f"{', '.join(f'{x:.1f}' for x in os.getloadavg())}",
-        f"- wall time of this invocation: {wall_seconds / 60:.1f} min ({jobs} cell(s) at a time; "
-        f"cells finished by an earlier invocation are not re-run)" if wall_seconds is not None else "",
-        f"- dataset: `{cfg['data_cfg']['dataset_root']}`, partition "
-        f"`{cfg['data_cfg']['dataset_partition'] or 'ROOT/partition.json'}`, test sequences: {n_test}",
-        f"- label order: {', '.join(builders.label_order(cfg))}; chance level for 3 balanced "
-        "classes: accuracy and macro-F1 ≈ 0.333",
-        "- mean ± sample std over seeds; `without_X` = the fused model evaluated with stream X removed;"
-        " `late-average(...)` = the separately trained single-modality models' class probabilities"
-        " averaged (a diagnostic, no training)",
-        "",
-        markdown_table(table),
-        "",
-    ]
-    missing = list(missing)
-    if missing:
-        lines += [f"**Not finished (not in the table): {', '.join(missing)}.**", ""]
-    if failed:
-        lines += ["**Failed cells:**", "", *[f"- {msg}" for msg in failed.values()], ""]
-    cmp_ = fusion_comparison(df)
-    if cmp_:
-        verdict = "beats" if cmp_["delta_mean"] > 0 else "does not beat"
-        lines += [
-            "## Fusion vs the better single modality (macro-F1, full inputs)",
-            "",
-            f"`{cmp_['best_fused']}` ({cmp_['fused_mean']:.3f}) {verdict} `{cmp_['best_single']}` "
-            f"({cmp_['single_mean']:.3f}): paired difference over seeds "
-            f"{cmp_['delta_mean']:+.3f} ± {cmp_['delta_std']:.3f}; fused better on "
-            f"{cmp_['seeds_fused_better']} of {cmp_['seeds']} seeds.",
-            "",
-        ]
-        full = df[df["evaluated_with"] == "all"]
-        late = full[full["modality"] == "ensemble"]["setting"].unique()
-        if len(late):
-            d = _paired_delta(full, late[0], cmp_["best_single"])
-            verdict = "beats" if d["delta_mean"] > 0 else "does not beat"
-            lines += [
-                f"Averaging the separately trained single-modality models' probabilities "
-                f"({d['a_mean']:.3f}) {verdict} `{cmp_['best_single']}`: "
-                f"{d['delta_mean']:+.3f} ± {d['delta_std']:.3f}, better on {d['seeds_a_better']} "
-                f"of {d['seeds']} seeds (whether the modalities are complementary on this data).",
-                "",
-            ]
-    return "\n".join(line for line in lines if line is not None) + "\n"
-
-
-def plot_macro_f1(df, path: str | os.PathLike) -> Path:
-    """Bar plot of macro-F1 (mean ± std over seeds) per setting and evaluation."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    summ = summarise(df)
-    labels = [
-        (s if e == "all" else f"{s}\n({e.replace('_', ' ')})").replace("(", "\n(", 1 if e == "all" else 0)
-        for s, e in zip(summ["setting"], summ["evaluated_with"])
-    ]
-    fig, ax = plt.subplots(figsize=(max(4.0, 1.1 * len(labels)), 3.6), dpi=120)
-    colors = ["tab:blue" if e == "all" else "tab:gray" for e in summ["evaluated_with"]]
-    ax.bar(range(len(labels)), summ["macro_f1_mean"], yerr=summ["macro_f1_std"], color=colors, capsize=3)
-    ax.axhline(1 / 3, color="k", ls="--", lw=0.8, label="chance (3 classes)")
-    ax.set_xticks(range(len(labels)), labels, fontsize=7)
-    ax.set_ylabel("macro-F1 (mean ± std over seeds)")
-    ax.set_ylim(0, 1)
-    ax.legend(fontsize=7, loc="upper right")
-    fig.tight_layout()
-    return save_figure(fig, path)
+    for setting, _, _, _ in plan:
+        names.setdefault(str(setting.get("modality", "")), str(setting["name"]))
+    if "silhouette" not in names or "skeleton" not in names:
+        return [], {}
+    label = f"late-average({names['silhouette']}, {names['skeleton']})"
+    cols = [f"p_{c}" for c in LABELS]
+    rows, tables = [], {}
+    for seed in sorted({int(p[1]) for p in plan}):
+        for split in SPLITS:
+            a = preds.get(predictions_key(names["silhouette"], seed, split, "all"))
+            b = preds.get(predictions_key(names["skeleton"], seed, split, "all"))
+            if a is None or b is None or list(a["id"]) != list(b["id"]) or list(a["true"]) != list(b["true"]):
+                continue  # not the same sequences in the same order: nothing to average
+            probs = (a[cols].to_numpy(float) + b[cols].to_numpy(float)) / 2
+            y = np.array([LABELS.index(t) for t in a["true"]])
+            subjects = list(a["subject"].astype(str)) if "subject" in a else None
+            report = classification_report(y, np.log(np.clip(probs, 1e-12, None)), bootstrap=int(
+                cfg["evaluator_cfg"].get("bootstrap") or 0), subjects=subjects, logit_scale=1.0)
+            table = pd.DataFrame({"id": a["id"], "subject": a.get("subject", a["id"]), "true": a["true"],
+                                  "pred": [LABELS[k] for k in probs.argmax(1)], **dict(zip(cols, probs.T))})
+            tables[predictions_key(label, seed, split, "all")] = table
+            rows.append({"setting": label, "modality": "ensemble", "fusion": "probability average",
+                         "seed": seed, "split": split, "evaluated_with": "all", **flat_metrics(report),
+                         "train_seconds": None, "run_dir": ""})
+    return rows, tables

@@ -4,10 +4,12 @@
 * 2024 paper protocol (ScoNet, MICCAI 2024): accuracy and per-class one-vs-rest sensitivity
   and specificity.
 
-Plus the confusion matrix, the positive-vs-rest ROC-AUC from the softmax of part-averaged
-logits, and seeded bootstrap 95 % intervals for accuracy and macro F1. Everything is computed
-with numpy (so it runs in the engine's worker processes without scikit-learn) and checked against
-scikit-learn in the tests.
+Plus the confusion matrix, the positive-vs-rest ROC-AUC and Brier score, and 95 % bootstrap
+intervals that resample *subjects* (:mod:`gaitpose.engine.stats`). The point estimates come
+from scikit-learn; macro averages run over the classes present in truth or prediction, as
+scikit-learn's do. Probabilities are ``softmax(logit_scale * logits)`` (:func:`probabilities`),
+the scale being the one the training loss applies (``gaitpose.engine.evaluator.logit_scale``):
+a report from logits must be told it, so that every path gives one probability per checkpoint.
 """
 
 from __future__ import annotations
@@ -18,76 +20,71 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+from sklearn import metrics as skm
 
 from gaitpose import LABELS
+from gaitpose.engine import stats
 
 
-def _as_scores(logits_or_pred: np.ndarray, num_classes: int) -> tuple[np.ndarray, np.ndarray | None]:
-    """Predictions and softmax probabilities (None when only predictions were given).
+def probabilities(logits: np.ndarray, logit_scale: float) -> np.ndarray:
+    """``softmax(logit_scale * logits)`` [N, C] of logits [N, C] or part logits [N, C, P]
+    (averaged over parts first, as the models' prediction rule does)."""
+    arr = np.asarray(logits, dtype=np.float64)
+    if arr.ndim == 3:
+        arr = arr.mean(axis=-1)
+    z = float(logit_scale) * arr
+    z -= z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
 
-    Shapes:
-        logits_or_pred: [N] class ids, [N, C] logits or [N, C, P] part logits.
-    """
+
+def _as_scores(logits_or_pred, num_classes: int, logit_scale: float | None):
+    """Predictions [N] and probabilities [N, C] (None when only predictions were given)."""
     arr = np.asarray(logits_or_pred)
     if arr.ndim == 1:
         return arr.astype(np.int64), None
-    if arr.ndim == 3:
-        arr = arr.mean(axis=-1)  # average over parts, as the prediction rule does
-    if arr.ndim != 2 or arr.shape[1] != num_classes:
+    if arr.ndim not in (2, 3) or arr.shape[1] != num_classes:
         raise ValueError(
-            f"logits must be [N, {num_classes}] or [N, {num_classes}, P], got shape {np.shape(logits_or_pred)}"
+            f"logits must be [N, {num_classes}] or [N, {num_classes}, P], got shape {arr.shape}"
         )
-    arr = arr.astype(np.float64)
-    shifted = arr - arr.max(axis=1, keepdims=True)
-    probs = np.exp(shifted)
-    probs /= probs.sum(axis=1, keepdims=True)
-    return arr.argmax(axis=1).astype(np.int64), probs
+    if logit_scale is None:
+        raise ValueError("logits need logit_scale (the training loss's scale; 1 for plain logits)")
+    probs = probabilities(arr, logit_scale)
+    return probs.argmax(axis=1).astype(np.int64), probs
 
 
-def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, num_classes: int) -> np.ndarray:
-    """Counts [C, C]: rows are true classes, columns predicted classes (scikit-learn's layout)."""
-    cm = np.zeros((num_classes, num_classes), dtype=np.int64)
-    np.add.at(cm, (y_true, y_pred), 1)
-    return cm
+def _per_class(y, pred, cm: np.ndarray, labels: list[str]) -> dict:
+    c = len(labels)
+    p, r, f, support = skm.precision_recall_fscore_support(
+        y, pred, labels=list(range(c)), average=None, zero_division=0
+    )
+    out = {}
+    for k, name in enumerate(labels):
+        sens, spec = stats.sensitivity_specificity_of(cm.astype(np.float64), k)
+        out[name] = {"precision": float(p[k]), "recall": float(r[k]), "f1": float(f[k]),
+                     "sensitivity": float(r[k]), "specificity": float(np.nan_to_num(spec)),
+                     "support": int(support[k])}
+    return out
 
 
-def _prf_from_cm(cm: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per-class precision, recall, F1; 0 where undefined (scikit-learn's zero_division=0)."""
-    tp = np.diag(cm).astype(np.float64)
-    pred_pos = cm.sum(axis=0).astype(np.float64)
-    true_pos = cm.sum(axis=1).astype(np.float64)
-    precision = np.divide(tp, pred_pos, out=np.zeros_like(tp), where=pred_pos > 0)
-    recall = np.divide(tp, true_pos, out=np.zeros_like(tp), where=true_pos > 0)
-    denom = precision + recall
-    f1 = np.divide(2 * precision * recall, denom, out=np.zeros_like(tp), where=denom > 0)
-    return precision, recall, f1
-
-
-def _macro_f1(y_true: np.ndarray, y_pred: np.ndarray, num_classes: int) -> float:
-    return float(_prf_from_cm(confusion_matrix(y_true, y_pred, num_classes))[2].mean())
-
-
-def roc_auc_binary(y_true_binary: np.ndarray, score: np.ndarray) -> float | None:
-    """Area under the ROC curve (Mann-Whitney statistic, ties counted half); None if one class."""
-    y = np.asarray(y_true_binary, dtype=bool)
-    n_pos, n_neg = int(y.sum()), int((~y).sum())
-    if n_pos == 0 or n_neg == 0:
-        return None
-    order = np.argsort(score, kind="mergesort")
-    s = np.asarray(score, dtype=np.float64)[order]
-    ranks = np.empty(len(s), dtype=np.float64)
-    # average ranks over ties
-    i = 0
-    while i < len(s):
-        j = i
-        while j + 1 < len(s) and s[j + 1] == s[i]:
-            j += 1
-        ranks[i : j + 1] = (i + j) / 2.0 + 1.0
-        i = j + 1
-    rank_of = np.empty_like(ranks)
-    rank_of[order] = ranks
-    u = rank_of[y].sum() - n_pos * (n_pos + 1) / 2.0
-    return float(u / (n_pos * n_neg))
+def _intervals(y, pred, probs, subjects, labels, k_pos, bootstrap: int, seed: int) -> dict:
+    """Subject-level bootstrap 95 % intervals (None where undefined or with < 2 subjects)."""
+    c = len(labels)
+    out: dict = {"accuracy_ci95": None, "macro_f1_ci95": None, "roc_auc_positive_ci95": None,
+                 "per_class_ci95": {}}
+    if not bootstrap or stats.subject_index(subjects)[1] < 2:
+        return out
+    w = stats.subject_weights(subjects, bootstrap, seed)
+    cm = stats.weighted_confusion(y, pred, w, c)
+    out["accuracy_ci95"] = stats.percentile_ci(stats.accuracy_of(cm))
+    out["macro_f1_ci95"] = stats.percentile_ci(stats.macro_f1_of(cm))
+    for k, name in enumerate(labels):
+        sens, spec = stats.sensitivity_specificity_of(cm, k)
+        out["per_class_ci95"][name] = {"sensitivity": stats.percentile_ci(sens),
+                                       "specificity": stats.percentile_ci(spec)}
+    if probs is not None and k_pos is not None:
+        out["roc_auc_positive_ci95"] = stats.percentile_ci(stats.weighted_auc(y == k_pos, probs[:, k_pos], w))
+    return out
 
 
 def classification_report(
@@ -97,96 +94,118 @@ def classification_report(
     bootstrap: int = 1000,
     seed: int = 0,
     positive: str = "positive",
+    subjects: Sequence[str] | None = None,
+    logit_scale: float | None = None,
 ) -> dict:
     """Screening metrics of one evaluation, as a JSON-serialisable dict.
 
     Args:
         y_true: true class ids [N] (0..C-1 in the order of ``labels``).
-        logits_or_pred: predicted class ids [N], logits [N, C], or part logits [N, C, P]
-            (averaged over parts, then softmax, as the models' prediction rule does).
+        logits_or_pred: predicted class ids [N], logits [N, C], or part logits [N, C, P].
         labels: class names in index order (default negative, neutral, positive).
         bootstrap: number of bootstrap resamples for the 95 % intervals (0 to skip).
         seed: seed of the bootstrap resampling.
-        positive: the class scored against the rest for the ROC-AUC.
+        positive: the class scored against the rest for the ROC-AUC and Brier score.
+        subjects: subject of each sequence; the bootstrap resamples subjects (None: each
+            sequence is its own subject, which understates the spread when subjects have
+            several sequences).
+        logit_scale: required with logits: probabilities are ``softmax(logit_scale * logits)``.
 
     Returns:
-        ``n``, ``accuracy``, ``macro_precision``, ``macro_recall``, ``macro_f1``,
-        ``per_class`` ({name: precision, recall, f1, sensitivity, specificity, support}),
-        ``confusion_matrix`` (rows true, columns predicted), ``labels``,
-        ``roc_auc_positive`` (None without logits or with a single class present),
-        ``accuracy_ci95`` and ``macro_f1_ci95`` ([low, high] or None), ``bootstrap``.
+        ``n``, ``n_subjects``, ``accuracy``, ``macro_precision``, ``macro_recall``, ``macro_f1``
+        (over the classes present in truth or prediction), ``per_class`` ({name: precision,
+        recall, f1, sensitivity, specificity, support}), ``confusion_matrix`` (rows true,
+        columns predicted), ``labels``, ``roc_auc_positive`` and ``brier_positive`` (None
+        without logits or with one class), ``accuracy_ci95``, ``macro_f1_ci95``,
+        ``roc_auc_positive_ci95``, ``per_class_ci95`` ({name: sensitivity, specificity}),
+        ``bootstrap``, ``bootstrap_unit`` and ``logit_scale``.
     """
     labels = list(labels)
     c = len(labels)
     y = np.asarray(y_true, dtype=np.int64).reshape(-1)
-    pred, probs = _as_scores(logits_or_pred, c)
+    pred, probs = _as_scores(logits_or_pred, c, logit_scale)
     if len(pred) != len(y):
         raise ValueError(f"{len(y)} labels but {len(pred)} predictions")
-    if len(y) and (y.min() < 0 or y.max() >= c or pred.min() < 0 or pred.max() >= c):
+    if not len(y):
+        raise ValueError("no sequences to evaluate")
+    if y.min() < 0 or y.max() >= c or pred.min() < 0 or pred.max() >= c:
         raise ValueError(f"class ids must lie in 0..{c - 1}")
-    cm = confusion_matrix(y, pred, c)
-    n = int(cm.sum())
-    precision, recall, f1 = _prf_from_cm(cm)
-    tp = np.diag(cm)
-    fp = cm.sum(axis=0) - tp
-    fn = cm.sum(axis=1) - tp
-    tn = n - tp - fp - fn
-    spec_den = (tn + fp).astype(np.float64)
-    specificity = np.divide(tn, spec_den, out=np.zeros(c), where=spec_den > 0)
-    per_class = {
-        name: {
-            "precision": float(precision[k]),
-            "recall": float(recall[k]),
-            "f1": float(f1[k]),
-            "sensitivity": float(recall[k]),
-            "specificity": float(specificity[k]),
-            "support": int(cm[k].sum()),
-        }
-        for k, name in enumerate(labels)
-    }
-    auc = None
-    if probs is not None and positive in labels:
-        k = labels.index(positive)
-        auc = roc_auc_binary(y == k, probs[:, k])
-    acc_ci = f1_ci = None
-    if bootstrap and n > 1:
-        rng = np.random.default_rng(seed)
-        accs = np.empty(bootstrap)
-        f1s = np.empty(bootstrap)
-        for b in range(bootstrap):
-            idx = rng.integers(0, n, n)
-            yt, yp = y[idx], pred[idx]
-            accs[b] = float((yt == yp).mean())
-            f1s[b] = _macro_f1(yt, yp, c)
-        acc_ci = [float(np.percentile(accs, 2.5)), float(np.percentile(accs, 97.5))]
-        f1_ci = [float(np.percentile(f1s, 2.5)), float(np.percentile(f1s, 97.5))]
+    unit = "subject" if subjects is not None else "sequence"
+    subjects = [str(s) for s in subjects] if subjects is not None else [str(i) for i in range(len(y))]
+    if len(subjects) != len(y):
+        raise ValueError(f"{len(y)} labels but {len(subjects)} subjects")
+    cm = skm.confusion_matrix(y, pred, labels=list(range(c)))
+    mp, mr, mf, _ = skm.precision_recall_fscore_support(y, pred, average="macro", zero_division=0)
+    k_pos = labels.index(positive) if positive in labels else None
+    auc = brier = None
+    if probs is not None and k_pos is not None and 0 < (y == k_pos).sum() < len(y):
+        auc = float(skm.roc_auc_score(y == k_pos, probs[:, k_pos]))
+        brier = float(skm.brier_score_loss(y == k_pos, probs[:, k_pos]))
     return {
-        "n": n,
+        "n": int(len(y)),
+        "n_subjects": int(stats.subject_index(subjects)[1]),
         "labels": labels,
-        "accuracy": float(tp.sum() / n) if n else 0.0,
-        "macro_precision": float(precision.mean()),
-        "macro_recall": float(recall.mean()),
-        "macro_f1": float(f1.mean()),
-        "per_class": per_class,
+        "accuracy": float(skm.accuracy_score(y, pred)),
+        "macro_precision": float(mp),
+        "macro_recall": float(mr),
+        "macro_f1": float(mf),
+        "per_class": _per_class(y, pred, cm, labels),
         "confusion_matrix": cm.tolist(),
         "roc_auc_positive": auc,
-        "accuracy_ci95": acc_ci,
-        "macro_f1_ci95": f1_ci,
+        "brier_positive": brier,
+        **_intervals(y, pred, probs, subjects, labels, k_pos, bootstrap, seed),
         "bootstrap": int(bootstrap),
+        "bootstrap_unit": unit,
+        "logit_scale": None if probs is None else float(logit_scale),
     }
+
+
+def baseline_reports(y_true: Sequence[int], labels: Sequence[str] = LABELS,
+                     positive: str = "positive") -> dict[str, dict]:
+    """Flat metrics of the two chance baselines on these labels (see :func:`flat_metrics`).
+
+    * ``majority``: every sequence called the most frequent class of ``y_true`` (an oracle
+      majority: it knows the test labels' majority, so it slightly flatters chance);
+    * ``uniform``: each class called with probability 1/C; the metrics of its expected
+      confusion matrix (each true class spread evenly over the predictions).
+
+    Both rank nothing: ROC-AUC 0.5.
+    """
+    labels = list(labels)
+    c = len(labels)
+    y = np.asarray(y_true, dtype=np.int64)
+    counts = np.bincount(y, minlength=c)
+    majority = int(np.argmax(counts))
+    rows = {"majority": flat_metrics(classification_report(y, np.full(len(y), majority), labels,
+                                                           bootstrap=0, positive=positive))}
+    cm = np.repeat(counts[:, None] / c, c, axis=1).astype(np.float64)
+    k = labels.index(positive)
+    sens, spec = stats.sensitivity_specificity_of(cm, k)
+    present = counts > 0  # the uniform caller predicts every class: macro over the classes present
+    rows["uniform"] = {"n": int(len(y)), "accuracy": float(stats.accuracy_of(cm)),
+                       "macro_f1": float(stats.macro_f1_of(cm)),
+                       "macro_precision": float(np.where(present, counts / len(y), 0).sum() / c),
+                       "macro_recall": float(present.sum() / c / c),
+                       f"sensitivity_{positive}": float(sens), f"specificity_{positive}": float(spec)}
+    for r in rows.values():
+        r["roc_auc_positive"] = 0.5
+    rows["majority"]["majority_class"] = labels[majority]
+    return rows
 
 
 def flat_metrics(report: dict) -> dict[str, float | int | None]:
     """One flat row of a report (for results tables): overall metrics and per-class ones."""
     row: dict[str, float | int | None] = {
         "n": report["n"],
+        "n_subjects": report.get("n_subjects"),
         "accuracy": report["accuracy"],
         "macro_precision": report["macro_precision"],
         "macro_recall": report["macro_recall"],
         "macro_f1": report["macro_f1"],
         "roc_auc_positive": report["roc_auc_positive"],
+        "brier_positive": report.get("brier_positive"),
     }
-    for key in ("accuracy", "macro_f1"):
+    for key in ("accuracy", "macro_f1", "roc_auc_positive"):
         ci = report.get(f"{key}_ci95")
         row[f"{key}_ci_low"] = ci[0] if ci else None
         row[f"{key}_ci_high"] = ci[1] if ci else None
@@ -198,10 +217,16 @@ def flat_metrics(report: dict) -> dict[str, float | int | None]:
 
 
 def per_class_table(report: dict):
-    """A pandas DataFrame, one row per class: precision, recall, F1, sensitivity, specificity, support."""
+    """A pandas DataFrame, one row per class: precision, recall, F1, sensitivity, specificity,
+    support, and the subject-level 95 % intervals of sensitivity and specificity."""
     import pandas as pd
 
-    rows = [{"class": name, **vals} for name, vals in report["per_class"].items()]
+    def ci(name: str, key: str) -> str:
+        iv = (report.get("per_class_ci95") or {}).get(name, {}).get(key)
+        return f"[{iv[0]:.3f}, {iv[1]:.3f}]" if iv else ""
+
+    rows = [{"class": name, **vals, "sensitivity_ci95": ci(name, "sensitivity"),
+             "specificity_ci95": ci(name, "specificity")} for name, vals in report["per_class"].items()]
     return pd.DataFrame(rows)
 
 

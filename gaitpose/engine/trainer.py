@@ -19,6 +19,7 @@ import random
 import sys
 import time
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -184,6 +185,10 @@ def train(
 ) -> Path:
     """Train (or resume) a run; return the path of its final checkpoint.
 
+    Three named steps: :func:`setup` (config, data, model, optimiser, resume), :func:`loop`
+    (the iterations, with the periodic checkpoints) and :func:`finish` (precise BN and the final
+    checkpoint).
+
     Args:
         config: YAML path or config dict (an experiment config trains its base config: the
             ``experiment`` grid is ignored).
@@ -199,186 +204,254 @@ def train(
     run_dir = Path(run_dir) if run_dir is not None else default_run_dir(cfg)
     info, device = gdist.setup(cfg["trainer_cfg"]["device"])
     try:
-        return _train(cfg, run_dir, info, device)
+        run = setup(cfg, run_dir, info, device)
+        if run.iteration >= run.total:
+            if info.is_main and not run.final.is_file():
+                raise RuntimeError(f"{run_dir}: nothing to train and no checkpoint")
+            return run.final
+        loop(run)
+        return finish(run)
     finally:
         gdist.cleanup(info)
 
 
-def _train(cfg: dict, run_dir: Path, info: gdist.DistInfo, device: torch.device) -> Path:
+@dataclass
+class Run:
+    """Everything one training needs, made by :func:`setup` and advanced by :func:`loop`."""
+
+    cfg: dict
+    run_dir: Path
+    info: gdist.DistInfo
+    device: torch.device
+    amp: bool
+    modalities: tuple[str, ...]
+    dataset: Dataset
+    identity_names: list[str]  # the triplet identities, sorted (saved in checkpoints)
+    identity_of: torch.Tensor  # dataset index → identity number
+    model: torch.nn.Module
+    net: torch.nn.Module  # the model, wrapped for DDP when distributed
+    loss_fn: torch.nn.Module
+    optimizer: torch.optim.Optimizer
+    scheduler: Any
+    scaler: Any
+    iteration: int
+    last_good: Path | None
+
+    @property
+    def total(self) -> int:
+        return int(self.cfg["trainer_cfg"]["total_iter"])
+
+    @property
+    def seed(self) -> int:
+        return int(self.cfg["trainer_cfg"]["seed"])
+
+    @property
+    def final(self) -> Path:
+        return self.run_dir / "checkpoints" / LATEST
+
+
+# ---------------------------------------------------------------- setup
+def setup(cfg: dict, run_dir: Path, info: gdist.DistInfo, device: torch.device) -> Run:
+    """Torch settings, the run folder, the training data, the model and its optimiser, all
+    restored from ``run_dir``'s latest checkpoint when there is one."""
     tr = cfg["trainer_cfg"]
-    seed = int(tr["seed"])
-    total, save_every = int(tr["total_iter"]), int(tr["save_iter"])
-    ckpt_dir = run_dir / "checkpoints"
-    main = info.is_main
     amp = bool(tr["enable_float16"]) and device.type == "cuda"
+    configure_torch(tr, device)
+    resume_path = find_resume(run_dir)
+    state = load_checkpoint(resume_path) if resume_path else None
+    if info.is_main:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(run_dir / "config.yaml", dump_config(cfg))
+        builders.ensure_dataset(cfg)  # may synthesise the cohort: rank 0 only, the others wait
+    gdist.barrier(info)
+    modalities = builders.model_modalities(cfg)
+    dataset = builders.build_dataset(cfg, modalities, "train")
+    names, identity_of = triplet_identities(cfg, dataset)
+    if state is not None and state.get("subjects") and list(state["subjects"]) != names:
+        raise RuntimeError(f"{resume_path}: the checkpoint was trained on other identities than this dataset's")
+    seed_everything(int(tr["seed"]))  # identical initial weights on every rank
+    model = builders.build_model(cfg, getattr(dataset, "layout", None)).to(device)
+    optimizer = builders.build_optimizer(cfg, model.parameters())
+    run = Run(cfg=cfg, run_dir=run_dir, info=info, device=device, amp=amp, modalities=modalities,
+              dataset=dataset, identity_names=names, identity_of=identity_of, model=model, net=model,
+              loss_fn=builders.build_loss(cfg, distributed=info.enabled).to(device), optimizer=optimizer,
+              scheduler=builders.build_scheduler(cfg, optimizer),
+              scaler=torch.amp.GradScaler("cuda", enabled=amp), iteration=0, last_good=resume_path)
+    if state is not None:
+        restore(run, state)
+    run.net = wrap_for_ddp(model, info, device, bool(tr["find_unused_parameters"]))
+    return run
+
+
+def configure_torch(tr: Mapping, device: torch.device) -> None:
+    """CPU threads, deterministic algorithms or cuDNN's autotuner, as the config says."""
     set_cpu_threads(tr.get("num_threads"), device)
     if tr["deterministic"]:
         torch.use_deterministic_algorithms(True, warn_only=True)
     elif device.type == "cuda" and tr.get("cudnn_benchmark", True):
         torch.backends.cudnn.benchmark = True  # training clips have one fixed shape
 
-    resume_path = find_resume(run_dir)
-    state = load_checkpoint(resume_path) if resume_path else None
-    if main:
-        run_dir.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(run_dir / "config.yaml", dump_config(cfg))
 
-    # data first: ensure_dataset may synthesise the cohort (rank 0 only, the others wait)
-    if main:
-        builders.ensure_dataset(cfg)
-    gdist.barrier(info)
-    modalities = builders.model_modalities(cfg)
-    dataset = builders.build_dataset(cfg, modalities, "train")
-    subjects = sorted(set(dataset.subjects))
-    if state is not None and state.get("subjects") and list(state["subjects"]) != subjects:
-        raise RuntimeError(
-            f"{resume_path}: the checkpoint was trained on other identities than this dataset's"
-        )
-    subject_id = {s: i for i, s in enumerate(subjects)}
-    lmap = builders.label_map(cfg)
+def triplet_identities(cfg: Mapping, dataset) -> tuple[list[str], torch.Tensor]:
+    """The triplet loss's identity of every training sequence (``loss_cfg.identity``):
+    ``tree_id`` — the OpenGait tree's top-level id, as OpenGait's loader gives it (on
+    Scoliosis1K one per sequence) — or ``subject``.
 
-    seed_everything(seed)  # identical initial weights on every rank
-    model = builders.build_model(cfg, getattr(dataset, "layout", None)).to(device)
-    loss_fn = builders.build_loss(cfg, distributed=info.enabled).to(device)
-    optimizer = builders.build_optimizer(cfg, model.parameters())
-    scheduler = builders.build_scheduler(cfg, optimizer)
-    scaler = torch.amp.GradScaler("cuda", enabled=amp)
-    start = 0
-    if state is not None:
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        scheduler.load_state_dict(state["scheduler"])
-        if state.get("scaler") and amp:
-            scaler.load_state_dict(state["scaler"])
-        start = int(state["iteration"])
-        set_rng_state(state["rng"])
-        if main:
-            print(f"resuming {run_dir} from iteration {start}", file=sys.stderr)
-    if info.enabled and device.type == "cuda":
+    Returns:
+        the sorted identity names and, per dataset index, the identity's number.
+    """
+    kind = cfg["loss_cfg"].get("identity", "subject")
+    per_item = [str(x) for x in (dataset.subjects if kind == "subject" else getattr(dataset, "tree_ids", dataset.ids))]
+    names = sorted(set(per_item))
+    number = {n: i for i, n in enumerate(names)}
+    return names, torch.tensor([number[x] for x in per_item], dtype=torch.long)
+
+
+def restore(run: Run, state: Mapping) -> None:
+    """Weights, optimiser, scheduler, AMP scaler, iteration and RNG states of a checkpoint."""
+    run.model.load_state_dict(state["model"])
+    run.optimizer.load_state_dict(state["optimizer"])
+    run.scheduler.load_state_dict(state["scheduler"])
+    if state.get("scaler") and run.amp:
+        run.scaler.load_state_dict(state["scaler"])
+    run.iteration = int(state["iteration"])
+    set_rng_state(state["rng"])
+    if run.info.is_main:
+        print(f"resuming {run.run_dir} from iteration {run.iteration}", file=sys.stderr)
+
+
+def wrap_for_ddp(model: torch.nn.Module, info: gdist.DistInfo, device: torch.device,
+                 find_unused: bool) -> torch.nn.Module:
+    """The model as DistributedDataParallel (SyncBatchNorm on CUDA) when distributed."""
+    if not info.enabled:
+        return model
+    if device.type == "cuda":
         model = torch.nn.SyncBatchNorm.convert_sync_batchnorm(model)
-    net: torch.nn.Module = model
-    if info.enabled:
-        net = torch.nn.parallel.DistributedDataParallel(
-            model,
-            device_ids=[device.index] if device.type == "cuda" else None,
-            find_unused_parameters=bool(tr["find_unused_parameters"]),
-        )
-
-    api = builders.data_api(cfg)
-    p, k = tr["sampler"]["batch_size"]
-    sampler = api.PKSampler(dataset, p, k, seed=seed, rank=info.rank, world_size=info.world_size)
-    nw = int(cfg["data_cfg"]["num_workers"])
-    loader = DataLoader(
-        SeededItems(dataset),
-        batch_sampler=KeyedBatches(sampler, start, seed, info.rank),
-        collate_fn=api.collate_clips,
-        num_workers=nw,
-        pin_memory=device.type == "cuda",
-        persistent_workers=False,
-        multiprocessing_context=worker_context(device, nw),
+    return torch.nn.parallel.DistributedDataParallel(
+        model, device_ids=[device.index] if device.type == "cuda" else None,
+        find_unused_parameters=find_unused,
     )
-    logger = _Logger(run_dir, start, enabled=main)
-    last_good = resume_path
-    final = ckpt_dir / LATEST
+
+
+def training_loader(run: Run, start: int, seed: int) -> DataLoader:
+    """P×K batches from iteration ``start`` on, every clip seeded by (seed, iteration, rank,
+    position) — see the module docstring."""
+    from gaitpose.data import PKSampler, collate_clips
+
+    p, k = run.cfg["trainer_cfg"]["sampler"]["batch_size"]
+    nw = int(run.cfg["data_cfg"]["num_workers"])
+    sampler = PKSampler(run.dataset, p, k, seed=seed, rank=run.info.rank, world_size=run.info.world_size,
+                        identities=[run.identity_names[i] for i in run.identity_of.tolist()])
+    return DataLoader(
+        SeededItems(run.dataset), batch_sampler=KeyedBatches(sampler, start, seed, run.info.rank),
+        collate_fn=collate_clips, num_workers=nw, pin_memory=run.device.type == "cuda",
+        persistent_workers=False, multiprocessing_context=worker_context(run.device, nw),
+    )
+
+
+# ---------------------------------------------------------------- loop
+def loop(run: Run) -> None:
+    """Iterations ``run.iteration`` → ``total``: a step, its log row, and the periodic
+    checkpoints (the last one is :func:`finish`'s)."""
     from tqdm.auto import tqdm
 
-    bar = tqdm(
-        total=total, initial=start, desc=f"train {run_dir.name}", unit="it",
-        disable=not (main and tr["progress"]), dynamic_ncols=True,
-    )
+    tr = run.cfg["trainer_cfg"]
+    main = run.info.is_main
+    logger = _Logger(run.run_dir, run.iteration, enabled=main)
+    bar = tqdm(total=run.total, initial=run.iteration, desc=f"train {run.run_dir.name}", unit="it",
+               disable=not (main and tr["progress"]), dynamic_ncols=True)
     t0 = time.perf_counter()
-    it = start
     try:
-        if start >= total:
-            if main and not final.is_file():
-                raise RuntimeError(f"{run_dir}: nothing to train and no checkpoint")
-            return final
-        for batch in loader:
-            torch.manual_seed(derive_seed(seed, it, info.rank, 1 << 20))
-            net.train()
-            inputs = {m: batch[m].to(device, non_blocking=True) for m in modalities}
-            seq_lens = batch["seq_lens"].to(device)
-            labels = lmap[batch["labels"]].to(device)
-            ids = torch.tensor([subject_id[s] for s in batch["subjects"]], device=device)
-            with torch.autocast(device.type, dtype=torch.float16, enabled=amp):
-                out = net(**inputs, seq_lens=seq_lens)
-            out = {key: (v.float() if torch.is_tensor(v) and v.is_floating_point() else v) for key, v in out.items()}
-            loss, parts = loss_fn(out, labels, ids)
-            finite = gdist.all_true(bool(torch.isfinite(loss.detach()).all()), info, device)
-            if not finite:
-                where = f"last good checkpoint kept: {last_good}" if last_good else "no checkpoint was written"
-                raise TrainingDiverged(
-                    f"{run_dir}: loss is {loss.item():.4g} (not finite) at iteration {it + 1}; "
-                    f"training stopped ({where})"
-                )
-            lr = optimizer.param_groups[0]["lr"]
-            optimizer.zero_grad(set_to_none=True)
-            scaler.scale(loss).backward()
-            if tr["clip_grad_norm"]:
-                scaler.unscale_(optimizer)
-                torch.nn.utils.clip_grad_norm_(model.parameters(), float(tr["clip_grad_norm"]))
-            scaler.step(optimizer)
-            scaler.update()
-            scheduler.step()
-            it += 1
-
-            figures = {"loss": _scalar(loss), **{k2: _scalar(v) for k2, v in parts.items()}}
-            figures = gdist.mean_across(figures, info, device)
-            row = {"iteration": it, **figures, "lr": float(lr), "seconds": time.perf_counter() - t0}
-            logger.log(row)
+        for batch in training_loader(run, run.iteration, run.seed):
+            lr = run.optimizer.param_groups[0]["lr"]
+            figures = step(run, batch)
+            logger.log({"iteration": run.iteration, **figures, "lr": float(lr), "seconds": time.perf_counter() - t0})
             bar.update(1)
-            if it % int(tr["log_iter"]) == 0 or it == total:
-                bar.set_postfix(
-                    loss=f"{figures['loss']:.3f}",
-                    ce=f"{figures.get('ce', float('nan')):.3f}",
-                    tri=f"{figures.get('triplet', float('nan')):.3f}",
-                    act=f"{figures.get('active_frac', float('nan')):.2f}",
-                    acc=f"{figures.get('acc', float('nan')):.2f}",
-                    lr=f"{lr:.2g}",
-                    refresh=False,
-                )
-            if it == total and int(tr["precise_bn_batches"]) > 0:
-                _precise_bn(cfg, model, dataset, api, seed=seed, rank=info.rank,
-                            world_size=info.world_size, device=device, amp=amp)
-            if it % save_every == 0 or it == total:
-                if main:
-                    ckpt_state = {
-                        "iteration": it,
-                        "model": model.state_dict(),
-                        "optimizer": optimizer.state_dict(),
-                        "scheduler": scheduler.state_dict(),
-                        "scaler": scaler.state_dict() if amp else None,
-                        "rng": rng_state(),
-                        "labels": builders.label_order(cfg),
-                        "subjects": subjects,
-                        "model_name": str(cfg["model_cfg"]["model"]),
-                        "modalities": list(modalities),
-                        "config": {k2: v for k2, v in cfg.items() if not k2.startswith("_")},
-                    }
-                    save_checkpoint(final, ckpt_state)
-                    if int(tr["keep_checkpoints"]) > 0:
-                        snap = ckpt_dir / f"iter_{it:07d}.pt"
-                        snap.unlink(missing_ok=True)
-                        try:
-                            os.link(final, snap)
-                        except OSError:
-                            save_checkpoint(snap, ckpt_state)
-                        prune_iteration_checkpoints(ckpt_dir, int(tr["keep_checkpoints"]))
-                last_good = final
-                gdist.barrier(info)
-            if it >= total:
+            if run.iteration % int(tr["log_iter"]) == 0 or run.iteration == run.total:
+                bar.set_postfix_str(progress_text(figures, lr), refresh=False)
+            if run.iteration >= run.total:
                 break
+            if run.iteration % int(tr["save_iter"]) == 0:
+                save(run)
     finally:
         bar.close()
         logger.close()
-    return final
 
 
-def _precise_bn(
-    cfg: Mapping, model: torch.nn.Module, dataset: Dataset, api: Any, *, seed: int,
-    rank: int, world_size: int, device: torch.device, amp: bool,
-) -> int:
-    """Re-estimate the BN running statistics of ``model`` on ``trainer_cfg.precise_bn_batches``
+def step(run: Run, batch: Mapping) -> dict[str, float]:
+    """One optimisation step on a batch; returns the loss figures averaged over ranks."""
+    tr, device = run.cfg["trainer_cfg"], run.device
+    torch.manual_seed(derive_seed(run.seed, run.iteration, run.info.rank, 1 << 20))
+    run.net.train()
+    inputs = {m: batch[m].to(device, non_blocking=True) for m in run.modalities}
+    labels = builders.label_map(run.cfg)[batch["labels"]].to(device)
+    ids = run.identity_of[batch["index"]].to(device)
+    with torch.autocast(device.type, dtype=torch.float16, enabled=run.amp):
+        out = run.net(**inputs, seq_lens=batch["seq_lens"].to(device))
+    out = {key: (v.float() if torch.is_tensor(v) and v.is_floating_point() else v) for key, v in out.items()}
+    loss, parts = run.loss_fn(out, labels, ids)
+    if not gdist.all_true(bool(torch.isfinite(loss.detach()).all()), run.info, device):
+        where = f"last good checkpoint kept: {run.last_good}" if run.last_good else "no checkpoint was written"
+        raise TrainingDiverged(f"{run.run_dir}: loss is {loss.item():.4g} (not finite) at iteration "
+                               f"{run.iteration + 1}; training stopped ({where})")
+    run.optimizer.zero_grad(set_to_none=True)
+    run.scaler.scale(loss).backward()
+    if tr["clip_grad_norm"]:
+        run.scaler.unscale_(run.optimizer)
+        torch.nn.utils.clip_grad_norm_(run.model.parameters(), float(tr["clip_grad_norm"]))
+    run.scaler.step(run.optimizer)
+    run.scaler.update()
+    run.scheduler.step()
+    run.iteration += 1
+    figures = {"loss": _scalar(loss), **{k: _scalar(v) for k, v in parts.items()}}
+    return gdist.mean_across(figures, run.info, device)
+
+
+def progress_text(figures: Mapping[str, float], lr: float) -> str:
+    short = {"loss": "loss", "ce": "ce", "triplet": "tri", "active_frac": "act", "acc": "acc"}
+    text = ", ".join(f"{s}={figures.get(k, float('nan')):.3f}" for k, s in short.items())
+    return f"{text}, lr={lr:.2g}"
+
+
+# ---------------------------------------------------------------- finish
+def finish(run: Run) -> Path:
+    """After the last iteration: precise BN (``trainer_cfg.precise_bn_batches``), then the
+    final checkpoint."""
+    if int(run.cfg["trainer_cfg"]["precise_bn_batches"]) > 0:
+        _precise_bn(run)
+    save(run)
+    return run.final
+
+
+def save(run: Run) -> None:
+    """``checkpoints/latest.pt`` and an ``iter_<n>.pt`` snapshot (rank 0), pruned to
+    ``trainer_cfg.keep_checkpoints``; every rank waits for it."""
+    tr = run.cfg["trainer_cfg"]
+    if run.info.is_main:
+        state = {
+            "iteration": run.iteration, "model": run.model.state_dict(),
+            "optimizer": run.optimizer.state_dict(), "scheduler": run.scheduler.state_dict(),
+            "scaler": run.scaler.state_dict() if run.amp else None, "rng": rng_state(),
+            "labels": builders.label_order(run.cfg), "subjects": run.identity_names,
+            "model_name": str(run.cfg["model_cfg"]["model"]), "modalities": list(run.modalities),
+            "config": {k: v for k, v in run.cfg.items() if not k.startswith("_")},
+        }
+        save_checkpoint(run.final, state)
+        keep = int(tr["keep_checkpoints"])
+        if keep > 0:
+            snap = run.final.parent / f"iter_{run.iteration:07d}.pt"
+            snap.unlink(missing_ok=True)
+            try:
+                os.link(run.final, snap)
+            except OSError:
+                save_checkpoint(snap, state)
+            prune_iteration_checkpoints(run.final.parent, keep)
+    run.last_good = run.final
+    gdist.barrier(run.info)
+
+
+def _precise_bn(run: Run) -> int:
+    """Re-estimate the BN running statistics of the model on ``trainer_cfg.precise_bn_batches``
     P×K training batches (``gaitpose.models.precise_bn``), deterministically.
 
     The batches come from their own sampler stream and item seeds (derived from the run's seed
@@ -391,27 +464,15 @@ def _precise_bn(
     """
     from gaitpose.models import precise_bn
 
-    tr = cfg["trainer_cfg"]
-    n = int(tr["precise_bn_batches"])
-    p, k = tr["sampler"]["batch_size"]
     saved = rng_state()
-    stream_seed = derive_seed(seed, 0x9BE5)
-    sampler = api.PKSampler(dataset, p, k, seed=stream_seed, rank=rank, world_size=world_size)
-    loader = DataLoader(
-        SeededItems(dataset),
-        batch_sampler=KeyedBatches(sampler, 0, stream_seed, rank),
-        collate_fn=api.collate_clips,
-        num_workers=int(cfg["data_cfg"]["num_workers"]),
-        persistent_workers=False,
-        multiprocessing_context=worker_context(device, int(cfg["data_cfg"]["num_workers"])),
-    )
+    stream_seed = derive_seed(run.seed, 0x9BE5)
     try:
         torch.manual_seed(stream_seed)
-        with torch.autocast(device.type, dtype=torch.float16, enabled=amp):
-            used = precise_bn(model, loader, num_batches=n)
+        with torch.autocast(run.device.type, dtype=torch.float16, enabled=run.amp):
+            return precise_bn(run.model, training_loader(run, 0, stream_seed),
+                              num_batches=int(run.cfg["trainer_cfg"]["precise_bn_batches"]))
     finally:
         set_rng_state(saved)
-    return used
 
 
 def read_train_log(run_dir: str | os.PathLike) -> list[dict[str, float]]:

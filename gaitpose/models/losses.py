@@ -98,7 +98,9 @@ class ScoNetMTLoss(nn.Module):
     Call:
         ``total, parts = loss_fn(out, labels, identities)`` with ``out`` a model output dict
         (``embeddings`` [N, C, P], ``logits`` [N, K, P]), labels LongTensor [N] and
-        identities LongTensor [N]. ``parts``: detached tensors ``ce``, ``triplet``,
+        identities LongTensor [N] (required: the triplet's identities, which the trainer takes
+        from the config's ``loss_cfg.identity`` — ``tree_id``, OpenGait's, or ``subject``; the
+        loss refuses to fall back to class labels, which would make it a class-margin loss). ``parts``: detached tensors ``ce``, ``triplet``,
         ``active_frac`` and ``acc`` (accuracy of the batch with the prediction rule
         ``logits.mean(-1).argmax(-1)``).
 
@@ -127,9 +129,12 @@ class ScoNetMTLoss(nn.Module):
     def forward(
         self, out: dict[str, Tensor], labels: Tensor, identities: Tensor | None = None
     ) -> tuple[Tensor, dict[str, Tensor]]:
+        if identities is None:
+            raise ValueError("ScoNetMTLoss needs the triplet identities (loss_cfg.identity: tree_id "
+                             "or subject); it does not fall back to class labels")
         logits = out["logits"]
         labels = labels.to(logits.device).long()
-        ids = labels if identities is None else identities.to(logits.device).long()
+        ids = identities.to(logits.device).long()
         streams = out.get("streams")
         if not streams:
             total, ce, trip, active = self._mt_terms(out, labels, ids)

@@ -9,7 +9,7 @@ import pytest
 import torch
 from torch.utils.data import DataLoader
 
-from gaitpose.data import GaitDataset, InferenceSampler, PKSampler, align_modalities, collate_clips
+from gaitpose.data import GaitDataset, PKSampler, align_modalities, collate_clips
 from gaitpose.io import Sequence, dump_pickle, save_sequence
 from gaitpose.io.opengait import write_partition
 
@@ -144,7 +144,6 @@ def test_pk_sampler_batches(tree):
     assert r0 + r1 == a
     with pytest.raises(ValueError):
         PKSampler(ds, 10, 2)  # only 6 subjects
-    assert list(InferenceSampler(ds, rank=1, world_size=3)) == list(range(1, 12, 3))
 
 
 def test_dataloader_with_workers(tree):

@@ -39,8 +39,8 @@ class GaitDataset(torch.utils.data.Dataset):
         for cls in range(3):
             for s in range(per_class):
                 subject = f"c{cls}s{s}"
-                in_test = s == per_class - 1
-                if split != "all" and (split == "test") != in_test:
+                part = "test" if s == per_class - 1 else "val" if s == per_class - 2 else "train"
+                if split != "all" and split != part:
                     continue
                 for k in range(2):
                     length = int(rs.randint(12, 20))

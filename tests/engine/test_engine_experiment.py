@@ -5,7 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from gaitpose.engine.experiment import fusion_comparison, run_experiment
+from gaitpose.engine.experiment import run_experiment
+from gaitpose.engine.results import choose_on_validation
 
 
 def test_grid_runs_summarises_and_resumes(fake_config, tmp_path):
@@ -22,20 +23,26 @@ def test_grid_runs_summarises_and_resumes(fake_config, tmp_path):
     }
     out = tmp_path / "exp"
     df = run_experiment(fake_config, out, progress=False, jobs=2)  # 2 cells at a time
-    assert len(df) == 2 * (1 + 1 + 3 + 1)  # + the late-average diagnostic per seed
+    assert len(df) == 2 * 2 * (1 + 1 + 3 + 1)  # seeds x splits; + the late-average diagnostic
     assert set(df["evaluated_with"]) == {"all", "without_sils", "without_pose"}
+    assert set(df["split"]) == {"val", "test"}
     assert df.groupby("setting").size().to_dict() == {
-        "fused": 6, "sil": 2, "skel": 2, "late-average(sil, skel)": 2}
+        "fused": 12, "sil": 4, "skel": 4, "late-average(sil, skel)": 4}
+    # validation and test are different subjects
+    val = pd.read_csv(out / "runs" / "sil-s0" / "metrics_val_all.predictions.csv")
+    test = pd.read_csv(out / "runs" / "sil-s0" / "metrics_test_all.predictions.csv")
+    assert not set(val["subject"]) & set(test["subject"])
     on_disk = pd.read_csv(out / "results.csv")
     assert on_disk["macro_f1"].to_numpy() == pytest.approx(df["macro_f1"].to_numpy())
     md = (out / "results.md").read_text()
-    assert "± " in md and "| fused | without_pose | 2 |" in md
-    assert "Fusion vs the better single modality" in md
+    assert "## Validation (all choices are made here)" in md and "## Test (read once" in md
+    assert md.index("## Validation") < md.index("## Test")
+    assert "| fused | without_pose | 2 |" in md and "majority baseline" in md and "uniform baseline" in md
+    assert "Paired differences on test against" in md
+    chosen = choose_on_validation(df)
+    assert chosen["best_fused"] == "fused" and chosen["reference"] in ("sil", "skel")
     assert (out / "results_macro_f1.png").read_bytes()[:4] == b"\x89PNG"
-    assert len(list((out / "confusion").glob("*.png"))) == 10
-    assert "Averaging the separately trained single-modality models" in md
-    cmp_ = fusion_comparison(df)
-    assert cmp_["best_fused"] == "fused" and cmp_["seeds"] == 2
+    assert len(list((out / "confusion").glob("*.png"))) == 2 * 10
 
     # re-running skips finished cells: no checkpoint is rewritten
     ckpt = out / "runs" / "sil-s0" / "checkpoints" / "latest.pt"
@@ -43,6 +50,17 @@ def test_grid_runs_summarises_and_resumes(fake_config, tmp_path):
     df2 = run_experiment(fake_config, out, progress=False)
     assert ckpt.stat().st_mtime_ns == before
     assert df2["macro_f1"].tolist() == df["macro_f1"].tolist()
+
+
+def test_choices_read_validation_only(fake_config, tmp_path):
+    """The reference and the best fused setting follow validation, whatever test says."""
+    rows = []
+    for name, mod, val, test in (("a", "silhouette", 0.6, 0.2), ("b", "skeleton", 0.4, 0.9),
+                                 ("f", "fused", 0.5, 0.1), ("g", "fused", 0.3, 0.95)):
+        for split, f1 in (("val", val), ("test", test)):
+            rows.append({"setting": name, "modality": mod, "split": split, "evaluated_with": "all",
+                         "seed": 0, "macro_f1": f1})
+    assert choose_on_validation(pd.DataFrame(rows)) == {"reference": "a", "best_fused": "f"}
 
 
 def test_changed_config_is_not_mixed_with_old_cells(fake_config, tmp_path):
@@ -59,8 +77,8 @@ def test_changed_config_is_not_mixed_with_old_cells(fake_config, tmp_path):
 def _late_average_by_hand(out, seed):
     import numpy as np
 
-    a = pd.read_csv(out / "runs" / f"sil-s{seed}" / "metrics_all.predictions.csv", dtype={"id": str})
-    b = pd.read_csv(out / "runs" / f"skel-s{seed}" / "metrics_all.predictions.csv", dtype={"id": str})
+    a = pd.read_csv(out / "runs" / f"sil-s{seed}" / "metrics_test_all.predictions.csv", dtype={"id": str})
+    b = pd.read_csv(out / "runs" / f"skel-s{seed}" / "metrics_test_all.predictions.csv", dtype={"id": str})
     cols = ["p_negative", "p_neutral", "p_positive"]
     pred = ((a[cols].to_numpy() + b[cols].to_numpy()) / 2).argmax(1)
     true = a["true"].map({"negative": 0, "neutral": 1, "positive": 2}).to_numpy()
@@ -83,12 +101,12 @@ def _two_modality_grid(cfg, seeds=(0, 1), extra=()):
 def test_late_average_row_averages_the_single_models_probabilities(fake_config, tmp_path):
     out = tmp_path / "exp"
     df = run_experiment(_two_modality_grid(fake_config), out, progress=False)
-    late = df[df["modality"] == "ensemble"].set_index("seed")
+    late = df[(df["modality"] == "ensemble") & (df["split"] == "test")].set_index("seed")
     assert sorted(late.index) == [0, 1]
     for seed in (0, 1):
         assert late.loc[seed, "accuracy"] == pytest.approx(_late_average_by_hand(out, seed))
-    # the diagnostic is not a fused model: no fusion comparison without a fused setting
-    assert fusion_comparison(df) is None
+    # the diagnostic is not a fused model
+    assert choose_on_validation(df)["best_fused"] is None
 
 
 def test_report_only_trains_nothing_and_lists_missing_cells(fake_config, tmp_path):
@@ -97,14 +115,14 @@ def test_report_only_trains_nothing_and_lists_missing_cells(fake_config, tmp_pat
     run_experiment(cfg, out, progress=False)
     ckpt = out / "runs" / "sil-s0" / "checkpoints" / "latest.pt"
     before = ckpt.stat().st_mtime_ns
-    for f in (out / "runs" / "skel-s1").glob("metrics_all*"):
+    for f in (out / "runs" / "skel-s1").glob("metrics_test_all*"):
         f.unlink()  # as if that cell had not finished
     df = run_experiment(cfg, out, progress=False, report_only=True)
     assert ckpt.stat().st_mtime_ns == before
-    assert not (out / "runs" / "skel-s1" / "metrics_all.json").exists()  # not evaluated either
-    assert len(df) == 3 + 1  # sil s0, s1, skel s0, late-average s0 only
+    assert not (out / "runs" / "skel-s1" / "metrics_test_all.json").exists()  # not evaluated either
+    assert len(df[df["split"] == "test"]) == 3 + 1  # sil s0, s1, skel s0, late-average s0 only
     md = (out / "results.md").read_text()
-    assert "Not finished (not in the table): skel-s1 (all)" in md
+    assert "Not finished (not in the tables): skel-s1 (test, all)" in md
 
 
 def test_report_only_needs_an_existing_folder(fake_config, tmp_path):
@@ -128,7 +146,7 @@ def test_a_failing_cell_does_not_stop_the_grid(fake_config, tmp_path, capsys, jo
     df = pd.read_csv(out / "results.csv")
     assert set(df["setting"]) == {"sil", "skel", "late-average(sil, skel)"}
     md = (out / "results.md").read_text()
-    assert "**Failed cells:**" in md and "bad-s0 (all)" in md
+    assert "**Failed cells:**" in md and "bad-s0 (test, all)" in md
 
 
 def test_only_runs_the_named_settings(fake_config, tmp_path):

@@ -127,12 +127,9 @@ def test_cli_train_and_evaluate(fake_config, tmp_path, capsys):
 def test_precise_bn_after_last_iteration(fake_config, tmp_path):
     """The final checkpoint holds BN statistics re-estimated with the final weights: the same
     weights as a run without precise BN, and the running stats precise_bn computes from them."""
-    import engine_fakes
-    from engine_fakes import FakeNet
-
-    from gaitpose.engine import builders
+    from gaitpose.engine import distributed as gdist
     from gaitpose.engine.config import base_config, load_config
-    from gaitpose.engine.trainer import _precise_bn
+    from gaitpose.engine.trainer import _precise_bn, setup
 
     fake_config["trainer_cfg"]["precise_bn_batches"] = 5
     with_pbn = load_checkpoint(train(fake_config, tmp_path / "pbn"))
@@ -148,13 +145,12 @@ def test_precise_bn_after_last_iteration(fake_config, tmp_path):
 
     # recompute: precise BN on the plain run's final weights gives the checkpoint's statistics
     cfg = base_config(load_config(fake_config))
-    model = FakeNet(streams=("sils", "pose"))
-    model.load_state_dict(b)
-    ds = builders.build_dataset(cfg, ("sils", "pose"), "train")
-    used = _precise_bn(cfg, model, ds, engine_fakes, seed=0, rank=0, world_size=1,
-                       device=torch.device("cpu"), amp=False)
-    assert used == 5
-    sd = model.state_dict()
+    info, device = gdist.setup("cpu")
+    run = setup(cfg, tmp_path / "fresh", info, device)  # the setup step alone: nothing trained
+    assert run.iteration == 0 and run.total == fake_config["trainer_cfg"]["total_iter"]
+    run.model.load_state_dict(b)
+    assert _precise_bn(run) == 5
+    sd = run.model.state_dict()
     for k in ("bn.running_mean", "bn.running_var"):
         assert torch.allclose(sd[k], a[k], atol=1e-6), k
 
@@ -207,6 +203,37 @@ def test_probabilities_use_the_losss_logit_scale(fake_config, tmp_path):
     expect /= expect.sum(1, keepdims=True)
     assert probs[16.0] == pytest.approx(expect, abs=1e-3)
     assert probs[16.0].max(1).mean() > probs[1.0].max(1).mean()
+
+
+def test_one_auc_per_checkpoint_through_both_paths(fake_config, tmp_path):
+    """evaluate() and classification_report() on the same checkpoint's logits, told the same
+    logit scale, give the same probabilities and ROC-AUC (once 0.939 vs 0.922 on the demo)."""
+    import numpy as np
+    import pandas as pd
+
+    from gaitpose.engine import builders
+    from gaitpose.engine.config import base_config, load_config
+    from gaitpose.engine.evaluator import logit_scale, predict
+    from gaitpose.engine.metrics import classification_report
+
+    fake_config["trainer_cfg"]["total_iter"] = 2
+    fake_config["loss_cfg"]["scale"] = 16.0
+    ckpt = train(fake_config, tmp_path / "run")
+    rep = evaluate(fake_config, ckpt, out=tmp_path / "m.json", progress=False)
+    cfg = base_config(load_config(fake_config))
+    mods = builders.model_modalities(cfg)
+    ds = builders.build_dataset(cfg, mods, "test")
+    model = builders.build_model(cfg)
+    model.load_state_dict(load_checkpoint(ckpt)["model"])
+    pred = predict(model, ds, builders.data_api(cfg).collate_clips, mods, torch.device("cpu"), progress=False)
+    direct = classification_report(pred["labels"], pred["logits"], bootstrap=0, logit_scale=logit_scale(cfg))
+    assert logit_scale(cfg) == 16.0
+    assert direct["roc_auc_positive"] == pytest.approx(rep["roc_auc_positive"], abs=1e-12)
+    table = pd.read_csv(tmp_path / "m.predictions.csv")
+    from sklearn.metrics import roc_auc_score
+
+    y = np.array([{"negative": 0, "neutral": 1, "positive": 2}[t] for t in table["true"]])
+    assert roc_auc_score(y == 2, table["p_positive"]) == pytest.approx(rep["roc_auc_positive"], abs=1e-3)
 
 
 def test_window_starts():

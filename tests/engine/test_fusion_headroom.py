@@ -52,8 +52,8 @@ def test_complementary_models_gain_from_late_fusion(fh, tmp_path):
     good_b = np.arange(90) >= 45
     pa = np.where(good_a[:, None], 0.6 * eye[y] + 0.2, 0.6 * eye[(y + 1) % 3] + 0.2)
     pb = np.where(good_b[:, None], 0.9 * eye[y] + 0.05, 0.4 * eye[(y + 2) % 3] + 0.2)
-    _preds(tmp_path / "runs" / "silhouette-s0" / "metrics_all.predictions.csv", y, pa)
-    _preds(tmp_path / "runs" / "skeleton-s0" / "metrics_all.predictions.csv", y, pb)
+    _preds(tmp_path / "runs" / "silhouette-s0" / "metrics_test_all.predictions.csv", y, pa)
+    _preds(tmp_path / "runs" / "skeleton-s0" / "metrics_test_all.predictions.csv", y, pb)
     (r,) = fh.complementarity(tmp_path, "silhouette", "skeleton")
     assert r["sil_right"] == pytest.approx(60 / 90) and r["skel_right"] == pytest.approx(45 / 90)
     assert r["only_skel"] == pytest.approx(30 / 90) and r["both_wrong"] == 0
@@ -76,7 +76,7 @@ def test_feature_model_uses_unsigned_features_and_fuses(fh, tmp_path):
     }).to_csv(tmp_path / "f.csv", index=False)
     (tmp_path / "partition.json").write_text(json.dumps({"TRAIN_SET": ids[:120], "TEST_SET": ids[120:]}))
     te = np.arange(120, n)
-    _preds(tmp_path / "exp" / "runs" / "silhouette-s0" / "metrics_all.predictions.csv",
+    _preds(tmp_path / "exp" / "runs" / "silhouette-s0" / "metrics_test_all.predictions.csv",
            y[te], np.full((len(te), 3), 1 / 3) + np.eye(3)[(y[te] + 1) % 3] * 0.01,  # always wrong
            ids=[ids[i] for i in te])
     f1_feat, rows = fh.feature_model(tmp_path / "f.csv", tmp_path, tmp_path / "exp", "silhouette")

@@ -141,3 +141,10 @@ def test_ddp_gather_matches_full_batch(tmp_path):
         # yields exactly the full-batch gradient on every sample
         assert torch.allclose(total, 2 * loss.detach(), atol=1e-6)
         assert torch.allclose(grad / 2, full.grad[rank * 4 : (rank + 1) * 4], atol=1e-6)
+
+
+def test_refuses_to_run_without_identities():
+    """No silent fallback to class labels as triplet identities."""
+    out = {"embeddings": torch.randn(4, 8, 2), "logits": torch.randn(4, 3, 2)}
+    with pytest.raises(ValueError, match="needs the triplet identities"):
+        ScoNetMTLoss()(out, torch.tensor([0, 1, 2, 0]))
