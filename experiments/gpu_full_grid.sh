@@ -20,7 +20,7 @@ if not torch.cuda.is_available():
 print("GPU:", torch.cuda.get_device_name(0))
 PY
 
-# 1. synthetic cohort, full grid: silhouette / skeleton / fused (concat, gated) x 3 seeds,
+# 1. synthetic cohort, full grid: silhouette / skeleton / fused (concat, gated) x 5 seeds,
 #    fused models also evaluated with each stream removed. The cohort is made on first use.
 time $GAITPOSE experiment experiments/synthetic_cross_modal.yaml -o "$OUT/synthetic_cross_modal" \
     --set data.num_workers=8

@@ -9,7 +9,7 @@
 #   2. experiments/benchmarks/model_speed.py at the reference sizes (P x K 8 x 8, 30 frames,
 #      ResNet-9 64..512, COCO-17, bf16) -> OUTDIR/model_speed_gpu.{json,png};
 #   3. a probe: the same benchmark at the grid's sizes (fp16, as the trainer uses), from which
-#      the grid's GPU time is predicted; when 3 seeds x (3 silhouette-bearing + 1 skeleton
+#      the grid's GPU time is predicted; when 5 seeds x (3 silhouette-bearing + 1 skeleton
 #      models) x total_iter steps would not fit in what is left of the budget, total_iter (and
 #      the milestone, at 80 %) is scaled down and the log says so;
 #   4. gaitpose experiment experiments/synthetic_cross_modal.yaml (cohort made on first use),
@@ -85,10 +85,10 @@ except Exception as exc:  # no probe: keep the config's length
     print(f"# probe unreadable ({exc}); keeping total_iter {iters}", file=sys.stderr)
     print(iters, iters); raise SystemExit
 # GPU-bound estimate: seeds x (silhouette + skeleton map + 2 fused: ~ a fused step each;
-# skeleton: 2 x iters steps) x iters, serialised on the one GPU; 60 s for start-up, cohort,
-# precise BN and evaluation
+# skeleton: 2 x iters steps) x iters, serialised on the one GPU; 90 s for start-up, cohort,
+# precise BN and evaluation (validation and test)
 seeds = len(cfg["experiment"]["seeds"])
-need = lambda n: seeds * n * (4 * t_f + 2 * t_s) + 60
+need = lambda n: seeds * n * (4 * t_f + 2 * t_s) + 90
 fit = iters
 while need(fit) > 0.9 * left and fit > 200:
     fit -= 100

@@ -228,8 +228,8 @@ class Run:
     dataset: Dataset
     identity_names: list[str]  # the triplet identities, sorted (saved in checkpoints)
     identity_of: torch.Tensor  # dataset index → identity number
-    model: torch.nn.Module
-    net: torch.nn.Module  # the model, wrapped for DDP when distributed
+    model: torch.nn.Module  # what is saved (SyncBatchNorm on CUDA DDP)
+    net: torch.nn.Module  # what is called: the model, wrapped for DDP when distributed
     loss_fn: torch.nn.Module
     optimizer: torch.optim.Optimizer
     scheduler: Any
@@ -279,7 +279,7 @@ def setup(cfg: dict, run_dir: Path, info: gdist.DistInfo, device: torch.device) 
               scaler=torch.amp.GradScaler("cuda", enabled=amp), iteration=0, last_good=resume_path)
     if state is not None:
         restore(run, state)
-    run.net = wrap_for_ddp(model, info, device, bool(tr["find_unused_parameters"]))
+    run.model, run.net = wrap_for_ddp(model, info, device, bool(tr["find_unused_parameters"]))
     return run
 
 
@@ -321,16 +321,18 @@ def restore(run: Run, state: Mapping) -> None:
 
 
 def wrap_for_ddp(model: torch.nn.Module, info: gdist.DistInfo, device: torch.device,
-                 find_unused: bool) -> torch.nn.Module:
-    """The model as DistributedDataParallel (SyncBatchNorm on CUDA) when distributed."""
+                 find_unused: bool) -> tuple[torch.nn.Module, torch.nn.Module]:
+    """(model, the module to call): when distributed, the model with SyncBatchNorm (CUDA) and
+    its DistributedDataParallel wrapper; else the model twice."""
     if not info.enabled:
-        return model
+        return model, model
     if device.type == "cuda":
         model = torch.nn.SyncBatchNorm.convert_sync_batchnorm(model)
-    return torch.nn.parallel.DistributedDataParallel(
+    net = torch.nn.parallel.DistributedDataParallel(
         model, device_ids=[device.index] if device.type == "cuda" else None,
         find_unused_parameters=find_unused,
     )
+    return model, net
 
 
 def training_loader(run: Run, start: int, seed: int) -> DataLoader:

@@ -65,3 +65,21 @@ def test_experiment_cell_replaces_section_and_sets_seed():
     assert cell["trainer_cfg"]["seed"] == 1 and cell["experiment"] is None
     cell2 = cell_config(cfg, {"name": "g", "set": {"model.fusion": "gated"}}, seed=0)
     assert cell2["model_cfg"]["fusion"] == "gated" and cell2["model_cfg"]["channels"] == [8, 16, 32, 64]
+
+
+def test_a_stale_synthetic_cohort_is_refused(tmp_path):
+    """data_cfg.synth over a cohort made with other arguments: refused, not silently reused."""
+    from gaitpose.engine.builders import ensure_dataset
+    from gaitpose.synth import make_cohort
+
+    root = tmp_path / "cohort"
+    make_cohort(root, sequences=3, frames=4, seed=1, progress=False)
+    spec = {"sequences": 3, "frames": 4, "seed": 0, "view": "front", "progress": False}
+    cfg = {"data_cfg": {"dataset_root": str(root), "synth": spec}}
+    with pytest.raises(ConfigError, match="delete the folder"):
+        ensure_dataset(cfg)
+    spec["seed"] = 1
+    assert ensure_dataset(cfg) == root
+    fresh = tmp_path / "fresh"
+    cfg["data_cfg"]["dataset_root"] = str(fresh)
+    assert ensure_dataset(cfg) == fresh and (fresh / "cohort.json").is_file()

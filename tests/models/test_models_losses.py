@@ -64,7 +64,7 @@ def test_sconet_mt_total_and_sconet_ce_only():
     logits[0, 1] = 1.0
     logits[1, 2] = 1.0
     _, p3 = ScoNetMTLoss()(
-        {"embeddings": torch.zeros(2, 8, 4), "logits": logits}, torch.tensor([1, 0])
+        {"embeddings": torch.zeros(2, 8, 4), "logits": logits}, torch.tensor([1, 0]), torch.tensor([0, 1])
     )
     assert p3["acc"].item() == 0.5
 
