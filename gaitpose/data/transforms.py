@@ -93,13 +93,11 @@ class BatchAugment(nn.Module):
         if not self.active:
             return sils, pose
         ref = sils if sils is not None else pose
-        n, dev = ref.shape[0], ref.device
-        if self.mirror > 0:
-            flip = torch.rand(n, device=dev) < self.mirror
-            if sils is not None:
-                sils = torch.where(flip.view(-1, *[1] * (sils.dim() - 1)), mirror_sils(sils), sils)
-            if pose is not None and self.flip_index is not None:
-                pose = torch.where(flip.view(-1, 1, 1, 1), mirror_pose(pose, self.flip_index), pose)
+        flip = torch.rand(ref.shape[0], device=ref.device) < self.mirror  # the same samples in both
+        if sils is not None:
+            sils = torch.where(flip.view(-1, *[1] * (sils.dim() - 1)), mirror_sils(sils), sils)
+        if pose is not None and self.flip_index is not None:
+            pose = torch.where(flip.view(-1, 1, 1, 1), mirror_pose(pose, self.flip_index), pose)
         return sils, pose
 
     def draw_affine(self, n: int, device) -> tuple[Tensor, Tensor] | None:
