@@ -58,12 +58,12 @@ ONLY_ARGS=()
 [[ -n "${ONLY:-}" ]] && ONLY_ARGS=(--only "$ONLY")
 if [[ "${SKIP_BENCH:-0}" != 1 ]]; then
 log "2. model benchmark, reference sizes"
-timeout 120 "$PY" experiments/benchmarks/model_speed.py --device "$DEVICE" --amp bf16 ${REF_BENCH_ARGS:---steps 20 --warmup 5} \
+timeout 120 "$PY" experiments/benchmarks/model_speed.py --device "$DEVICE" --amp bf16 --fusion late --streams ${REF_BENCH_ARGS:---steps 20 --warmup 5} \
     --json "$OUTDIR/model_speed_gpu.json" --png "$OUTDIR/model_speed_gpu.png" \
     2>&1 | tee -a "$OUTDIR/session.log"
 
 log "3. probe at the grid's sizes"
-timeout 90 "$PY" experiments/benchmarks/model_speed.py --device "$DEVICE" --amp fp16 \
+timeout 90 "$PY" experiments/benchmarks/model_speed.py --device "$DEVICE" --amp fp16 --fusion late --streams \
     ${PROBE_ARGS:---steps 30 --warmup 5} --p 8 --k 4 --frames 30 --channels 32,64,128,256 --pose-channels 32,64,128 \
     --layout mediapipe33 --skip-graph-bench --json "$RUN/probe.json" 2>&1 | tee -a "$OUTDIR/session.log"
 fi
@@ -84,9 +84,11 @@ try:
 except Exception as exc:  # no probe: keep the config's length
     print(f"# probe unreadable ({exc}); keeping total_iter {iters}", file=sys.stderr)
     print(iters, iters); raise SystemExit
-# GPU-bound estimate: 5 seeds x (silhouette + 2 fused + skeleton) x iters steps, serialised on
-# the one GPU; 90 s for start-up, cohort, precise BN and evaluation (validation and test)
-need = lambda n: 5 * n * (3 * t_f + t_s) + 90
+# GPU-bound estimate: seeds x (silhouette + skeleton map + 2 fused: ~ a fused step each;
+# skeleton: 2 x iters steps) x iters, serialised on the one GPU; 90 s for start-up, cohort,
+# precise BN and evaluation (validation and test)
+seeds = len(cfg["experiment"]["seeds"])
+need = lambda n: seeds * n * (4 * t_f + 2 * t_s) + 90
 fit = iters
 while need(fit) > 0.9 * left and fit > 200:
     fit -= 100

@@ -58,7 +58,7 @@ def main(argv=None) -> int:
     ap.add_argument("--graph-conv", default="dense", choices=["dense", "sparse", "partition"])
     args = ap.parse_args(argv)
     torch.manual_seed(args.seed)
-    m = SkeletonGCN(channels=(16, 32), graph_conv=args.graph_conv)
+    m = SkeletonGCN(skeleton={"channels": (16, 32), "graph_conv": args.graph_conv})
     opt = torch.optim.SGD(m.parameters(), lr=args.lr, momentum=0.9, weight_decay=5e-4)
     loss_fn = ScoNetMTLoss()
     for step in range(args.steps):

@@ -128,10 +128,12 @@ def main(argv=None) -> int:
     ap.add_argument("--pose-channels", type=_ints, default=(32, 64, 128))
     ap.add_argument("--blocks-per-stage", type=int, default=2)
     ap.add_argument("--layout", default="coco17", choices=["coco17", "mediapipe33"])
-    ap.add_argument("--fusion", default="concat", choices=["concat", "gated"])
+    ap.add_argument("--fusion", default="concat", choices=["late", "concat", "gated"])
     ap.add_argument("--steps", type=int, default=3)
     ap.add_argument("--warmup", type=int, default=1)
     ap.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1 ...")
+    ap.add_argument("--streams", action="store_true",
+                    help="skeleton input: joint, bone, joint-motion and bone-motion channels")
     ap.add_argument("--amp", choices=["bf16", "fp16"], help="autocast dtype (GPU)")
     ap.add_argument("--threads", type=int, help="torch CPU threads")
     ap.add_argument("--models", default="ScoNet,SkeletonGCN,FusionScoNet",
@@ -157,12 +159,14 @@ def main(argv=None) -> int:
           f"ResNet-9 {args.channels}; skeleton {args.pose_channels} x {args.blocks_per_stage} "
           f"blocks, {args.layout}")  # fmt: skip
 
-    skel_kw = dict(layout=args.layout, blocks_per_stage=args.blocks_per_stage)
+    skel = dict(channels=args.pose_channels, blocks_per_stage=args.blocks_per_stage)
+    if args.streams:  # joint, bone, joint-motion and bone-motion channels (the variant's)
+        skel.update(velocity=True, bones=True, bone_motion=True)
     builders = {
         "ScoNet": lambda: ScoNet(channels=args.channels),
-        "SkeletonGCN": lambda: SkeletonGCN(channels=args.pose_channels, **skel_kw),
+        "SkeletonGCN": lambda: SkeletonGCN(layout=args.layout, skeleton=skel),
         "FusionScoNet": lambda: FusionScoNet(
-            channels=args.channels, pose_channels=args.pose_channels, fusion=args.fusion, **skel_kw
+            channels=args.channels, layout=args.layout, skeleton=skel, fusion=args.fusion
         ),
     }
     results: dict = {"config": {k: v for k, v in vars(args).items()}, "device": str(device)}
@@ -200,7 +204,7 @@ def main(argv=None) -> int:
         gmed = {}
         for op in ("dense", "sparse", "partition"):
             torch.manual_seed(0)
-            model = SkeletonGCN(channels=args.pose_channels, graph_conv=op, **skel_kw)
+            model = SkeletonGCN(layout=args.layout, skeleton={**skel, "graph_conv": op})
             times, cpu = time_steps(model, batch, device, args.steps, args.warmup, args.amp)
             gmed[op], gcpu = statistics.median(times), statistics.median(cpu)
             results.setdefault("graph_conv", {})[op] = {"median_s": gmed[op], "median_cpu_s": gcpu}

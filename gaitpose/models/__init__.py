@@ -1,4 +1,5 @@
-"""Models: ScoNet (silhouettes), SkeletonGCN (skeleton graphs), FusionScoNet (both), losses.
+"""Models: ScoNet (silhouettes), SkeletonGCN (skeleton graphs), SkeletonMapScoNet (skeleton
+maps through ScoNet), FusionScoNet (both), losses.
 
 Every model returns ``{"embeddings": [N, 256, P], "logits": [N, K, P]}`` (cosine logits,
 unscaled); predict with ``out["logits"].mean(-1).argmax(-1)``. ``model.modalities`` names
@@ -16,11 +17,14 @@ if TYPE_CHECKING:
     from gaitpose.models.fusion import FusionScoNet
     from gaitpose.models.registry import MODEL_REGISTRY, build_model, register_model
     from gaitpose.models.sconet import ScoNet
-    from gaitpose.models.skeleton import SkeletonGCN
+    from gaitpose.models.skeleton import SkeletonGCN, SkeletonOptions
+    from gaitpose.models.skeleton_map import SkeletonMapScoNet
 
 _WHERE = {
     "ScoNet": "gaitpose.models.sconet",
     "SkeletonGCN": "gaitpose.models.skeleton",
+    "SkeletonOptions": "gaitpose.models.skeleton",
+    "SkeletonMapScoNet": "gaitpose.models.skeleton_map",
     "FusionScoNet": "gaitpose.models.fusion",
     "MODEL_REGISTRY": "gaitpose.models.registry",
     "build_model": "gaitpose.models.registry",
@@ -33,6 +37,8 @@ __all__ = [
     "FusionScoNet",
     "ScoNet",
     "SkeletonGCN",
+    "SkeletonMapScoNet",
+    "SkeletonOptions",
     "build_model",
     "precise_bn",
     "register_model",

@@ -7,6 +7,16 @@ over all parts. The objective is ScoNet-MT's.
 
 Fusion modes:
 
+* ``late`` (the recommended variant): each stream has its **own** BN-necks and its own
+  ScoNet-MT loss (the output's ``streams`` entry; ``ScoNetMTLoss`` sums them), so neither
+  starves; the fused prediction is a learned convex combination of the two streams'
+  part-averaged logits, ``w_sil * mean(sil logits) + w_pose * mean(pose logits)`` with
+  ``w = softmax(WEIGHT_SCALE * fusion_logits)`` (two parameters, starting at an even split), trained by a
+  cross-entropy on the fused prediction whose gradient reaches only ``w`` (the streams'
+  logits are detached there). So the weights follow how good each stream's *prediction* is,
+  and a weak stream cannot dilute the vote part by part as in ``concat``. Output
+  ``logits`` [N, K, 1] (the fused prediction), ``embeddings`` [N, 256, 16 + P] (both
+  streams, for inspection), ``streams`` {``sils``, ``pose``: {embeddings, logits}}.
 * ``concat``: the tokens are simply concatenated.
 * ``gated``: a small MLP on the two streams' part-averaged tokens (each scaled to unit length,
   zero when modality dropout removed the stream) gives per-sample softmax
@@ -23,27 +33,61 @@ Fusion modes:
   and the model predicted one class in eval mode.)
 
 Modality dropout (training only): with probability ``modality_dropout`` per sample, one
-stream (chosen at random) has its tokens zeroed, so the heads and the gate learn to work
-when a modality is missing.
+stream (chosen at random) has its tokens zeroed (``late``: its weight in the fused
+prediction), so the heads and the gate learn to work when a modality is missing.
+
+Clip length per stream: with ``sil_frames`` set, the silhouette stream sees only that many
+evenly spaced frames of each clip (in training and testing alike), so the data layer can
+give both streams the longer clip the skeleton stream needs (a gait cycle) while the
+silhouette stream, ~20x dearer per frame, keeps its cost.
+
+Augmentation (training only, ``augment``): left-right mirroring of both modalities together
+and the skeleton stream's random scale / shift (``gaitpose.data.transforms``).
 
 Missing modality at inference: ``model(sils=x, pose=None)`` (or the reverse) runs only the
 present stream and returns the present stream's parts only (``embeddings`` [N, 256, 16] or
 [N, 256, P], ``logits`` likewise), so the usual prediction ``logits.mean(-1)`` averages over
 the present stream's parts: an absent stream contributes no constant, uninformative logits.
 Which parts are which: the first 16 are the silhouette strips, the last P the skeleton tokens
-(``model.sil_parts``, ``model.pose_parts``).
+(``model.sil_parts``, ``model.pose_parts``). In ``late`` mode a stream alone returns its own
+part logits (its own BN-neck), equal to its ``streams`` entry in the two-stream output.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import torch
 from torch import Tensor, nn
 
+from gaitpose.data.transforms import BatchAugment
 from gaitpose.models.heads import SeparateBNNecks, SeparateFCs, init_like_opengait
 from gaitpose.models.sconet import SilhouetteEncoder
-from gaitpose.models.skeleton import SkeletonEncoder
+from gaitpose.models.skeleton import SkeletonEncoder, SkeletonOptions
+
+FUSIONS: tuple[str, ...] = ("late", "concat", "gated")
+
+#: ``late``: the stream weights are ``softmax(WEIGHT_SCALE * fusion_logits)``. Adam moves a
+#: parameter by about lr per step whatever its gradient, so unscaled logits moved only to
+#: w = 0.58 / 0.42 in the 300-step pilot although the silhouette half was the better stream
+#: (train-set CE fit of w: 1.00 / 0.00; on validation w_sil 0.8-1.0 beat 0.58 by 0.05-0.08
+#: macro-F1, experiments/results/variant_pilots.md); scaled, they can reach the weights the
+#: evidence asks for within a short run.
+WEIGHT_SCALE = 10.0
+
+
+def spaced_frames(x: Tensor, seq_lens: Tensor | None, k: int) -> Tensor:
+    """``k`` evenly spaced frames of each sequence's valid part (frame i*L/k + L/(2k)).
+
+    Shapes:
+        x: [N, T, ...], seq_lens [N] or None -> [N, k, ...] (all k frames valid).
+    """
+    n, t = x.shape[:2]
+    lens = torch.full((n,), t, device=x.device) if seq_lens is None else torch.as_tensor(seq_lens, device=x.device)
+    pos = (torch.arange(k, device=x.device, dtype=torch.float64)[None] + 0.5) * lens[:, None] / k
+    idx = pos.floor().long().clamp(max=t - 1)
+    idx = torch.minimum(idx, (lens[:, None] - 1).long())
+    return x[torch.arange(n, device=x.device)[:, None], idx]
 
 
 class FusionScoNet(nn.Module):
@@ -54,19 +98,20 @@ class FusionScoNet(nn.Module):
         channels: ResNet-9 widths of the silhouette stream (64, 128, 256, 512).
         parts: silhouette strips (16).
         layout: skeleton layout, ``"mediapipe33"`` or ``"coco17"``.
-        pose_channels: skeleton stage widths ((32, 64, 128)).
-        blocks_per_stage: ST-GCN blocks per skeleton width.
-        in_channels, velocity, bones, graph_conv, kernel: skeleton stream options
-            (see ``SkeletonGCN``).
+        skeleton: the skeleton stream's options (``SkeletonOptions`` or a mapping; the same
+            keys as ``SkeletonGCN``'s ``skeleton``).
         embed_dim: part embedding width (256).
-        fusion: ``"concat"`` or ``"gated"``.
+        fusion: ``"late"``, ``"concat"`` or ``"gated"``.
         modality_dropout: per-sample probability of zeroing one stream while training.
+        gate_hidden: hidden width of the gate (``gated``).
+        sil_frames: frames the silhouette stream sees per clip (evenly spaced), None: all.
+        augment: training augmentation (mirror, scale, shift; ``BatchAugment``), or None.
 
     Shapes:
         sils: [N, T, 64, 44] or None; pose: [N, T', V, 3] or None; seq_lens: [N] or None
         (shared by both streams, which the data layer pairs frame by frame)
         -> ``embeddings`` [N, embed_dim, 16 + P], ``logits`` [N, num_classes, 16 + P]
-        (present parts only when a modality is None).
+        (``late``: [N, num_classes, 1]; present parts only when a modality is None).
     """
 
     modalities: tuple[str, ...] = ("sils", "pose")
@@ -77,40 +122,36 @@ class FusionScoNet(nn.Module):
         channels: Sequence[int] = (64, 128, 256, 512),
         parts: int = 16,
         layout: str = "coco17",
-        pose_channels: Sequence[int] = (32, 64, 128),
-        blocks_per_stage: int = 2,
-        in_channels: int = 3,
-        velocity: bool = False,
-        bones: bool = False,
-        graph_conv: str = "dense",
-        kernel: int = 9,
+        skeleton: SkeletonOptions | Mapping | None = None,
         embed_dim: int = 256,
         fusion: str = "concat",
         modality_dropout: float = 0.0,
         gate_hidden: int = 64,
+        sil_frames: int | None = None,
+        augment: Mapping | None = None,
     ):
         super().__init__()
-        if fusion not in ("concat", "gated"):
-            raise ValueError(f"fusion must be 'concat' or 'gated', got {fusion!r}")
+        if fusion not in FUSIONS:
+            raise ValueError(f"fusion must be one of {FUSIONS}, got {fusion!r}")
         if not 0.0 <= modality_dropout <= 1.0:
             raise ValueError("modality_dropout must be in [0, 1]")
+        if sil_frames is not None and int(sil_frames) < 1:
+            raise ValueError("sil_frames must be >= 1 (or None: all frames)")
         self.fusion, self.modality_dropout = fusion, modality_dropout
+        self.sil_frames = None if sil_frames is None else int(sil_frames)
         self.sil = SilhouetteEncoder(channels, parts)
-        self.pose = SkeletonEncoder(
-            layout,
-            in_channels,
-            pose_channels,
-            blocks_per_stage,
-            velocity,
-            bones,
-            graph_conv,
-            kernel,
-        )
+        self.pose = SkeletonEncoder(layout, skeleton)
+        self.augment = BatchAugment(self.pose.layout.flip_index, **(augment or {}))
         self.sil_parts, self.pose_parts = parts, self.pose.num_parts
         self.sil_fcs = SeparateFCs(parts, self.sil.out_channels, embed_dim)
         self.pose_fcs = SeparateFCs(self.pose_parts, self.pose.out_channels, embed_dim)
-        self.bnnecks = SeparateBNNecks(parts + self.pose_parts, embed_dim, num_classes)
         self.gate = None
+        if fusion == "late":  # one BN-neck per stream, a learned weight per stream
+            self.sil_bnnecks = SeparateBNNecks(parts, embed_dim, num_classes)
+            self.pose_bnnecks = SeparateBNNecks(self.pose_parts, embed_dim, num_classes)
+            self.fusion_logits = nn.Parameter(torch.zeros(2))
+        else:
+            self.bnnecks = SeparateBNNecks(parts + self.pose_parts, embed_dim, num_classes)
         if fusion == "gated":
             self.gate = nn.Sequential(
                 nn.Linear(self.sil.out_channels + self.pose.out_channels, gate_hidden),
@@ -121,6 +162,10 @@ class FusionScoNet(nn.Module):
         if self.gate is not None:  # start from an even split
             nn.init.zeros_(self.gate[-1].weight)
             nn.init.zeros_(self.gate[-1].bias)
+
+    def stream_weights(self) -> Tensor:
+        """``late``: the fused prediction's weights (w_sil, w_pose), summing to 1."""
+        return torch.softmax(WEIGHT_SCALE * self.fusion_logits.float(), 0)
 
     def _bnneck_slice(self, emb: Tensor, which: str) -> Tensor:
         """Logits of one stream's parts through its slice of the shared BN-neck."""
@@ -151,13 +196,31 @@ class FusionScoNet(nn.Module):
     ) -> dict[str, Tensor]:
         if sils is None and pose is None:
             raise ValueError("FusionScoNet needs at least one of sils, pose")
-        tok_s = self.sil(sils, seq_lens) if sils is not None else None
-        tok_p = self.pose(pose, seq_lens) if pose is not None else None
+        if pose is not None:
+            pose = self.pose.norm.to_layout(pose)
+        sils, pose = self.augment(sils, pose)  # training only: mirrors both streams together
+        tok_s = self._sil_tokens(sils, seq_lens) if sils is not None else None
+        tok_p = None
+        if pose is not None:
+            affine = self.augment.draw_affine(pose.shape[0], pose.device)
+            tok_p = self.pose(pose, seq_lens, affine)
         emb_s = self.sil_fcs(tok_s) if tok_s is not None else None
         emb_p = self.pose_fcs(tok_p) if tok_p is not None else None
+        keep_s, keep_p = self._modality_keep(emb_s, emb_p)
+        if self.fusion == "late":
+            return self._late(emb_s, emb_p, keep_s, keep_p)
+        return self._shared_neck(tok_s, tok_p, emb_s, emb_p, keep_s, keep_p)
+
+    def _sil_tokens(self, sils: Tensor, seq_lens: Tensor | None) -> Tensor:
+        """Silhouette strips, from ``sil_frames`` evenly spaced frames when that is set."""
+        if self.sil_frames is None:
+            return self.sil(sils, seq_lens)
+        return self.sil(spaced_frames(sils, seq_lens, self.sil_frames), None)
+
+    def _modality_keep(self, emb_s: Tensor | None, emb_p: Tensor | None) -> tuple[Tensor, Tensor]:
+        """Per-sample 0/1 factors of the two streams (modality dropout in training, else 1)."""
         ref = emb_s if emb_s is not None else emb_p
         n = ref.shape[0]
-
         keep_s = torch.ones(n, device=ref.device, dtype=ref.dtype)
         keep_p = torch.ones_like(keep_s)
         if self.training and self.modality_dropout > 0 and emb_s is not None and emb_p is not None:
@@ -165,18 +228,44 @@ class FusionScoNet(nn.Module):
             which = torch.rand(n, device=ref.device) < 0.5  # True: drop the silhouettes
             keep_s = keep_s * ~(drop & which)
             keep_p = keep_p * ~(drop & ~which)
-        if self.gate is not None and emb_s is not None and emb_p is not None:
-            # (a stream alone at inference needs no gate: its logits are the prediction)
-            # unit-length inputs: the raw pooled tokens are large (max-pooled ReLU features)
-            # and saturated the softmax at once (w_sil = 0.000 on the synthetic cohort)
-            ps = nn.functional.normalize(tok_s.mean(-1).float(), dim=1) * keep_s[:, None]
-            pp = nn.functional.normalize(tok_p.mean(-1).float(), dim=1) * keep_p[:, None]
-            w = 2 * torch.softmax(self.gate(torch.cat([ps, pp], 1)), dim=-1)
+        return keep_s, keep_p
 
+    def _late(
+        self, emb_s: Tensor | None, emb_p: Tensor | None, keep_s: Tensor, keep_p: Tensor
+    ) -> dict:
+        """``late`` fusion: each stream's own logits, the fused prediction a learned mix."""
+        streams = {}
+        if emb_s is not None:
+            streams["sils"] = {"embeddings": emb_s, "logits": self.sil_bnnecks(emb_s)[1]}
+        if emb_p is not None:
+            streams["pose"] = {"embeddings": emb_p, "logits": self.pose_bnnecks(emb_p)[1]}
+        if len(streams) == 1:  # a stream alone: its own part logits are the prediction
+            (only,) = streams.values()
+            return {**only, "streams": streams}
+        w = self.stream_weights()
+        ws, wp = w[0] * keep_s.float(), w[1] * keep_p.float()
+        ls = streams["sils"]["logits"].float().mean(-1).detach()
+        lp = streams["pose"]["logits"].float().mean(-1).detach()
+        fused = (ws[:, None] * ls + wp[:, None] * lp) / (ws + wp)[:, None]
+        return {
+            "embeddings": torch.cat([emb_s, emb_p], -1),
+            "logits": fused[..., None],
+            "streams": streams,
+        }
+
+    def _shared_neck(self, tok_s, tok_p, emb_s, emb_p, keep_s: Tensor, keep_p: Tensor) -> dict:
+        """``concat`` / ``gated``: both streams' parts through one shared BN-neck."""
+        ref = emb_s if emb_s is not None else emb_p
+        n = ref.shape[0]
         if emb_s is not None and emb_p is not None:
             emb = torch.cat([emb_s * keep_s[:, None, None], emb_p * keep_p[:, None, None]], -1)
             _, logits = self.bnnecks(emb)
             if self.gate is not None:  # per-sample weighted vote of the streams' part logits
+                # unit-length inputs: the raw pooled tokens are large (max-pooled ReLU features)
+                # and saturated the softmax at once (w_sil = 0.000 on the synthetic cohort)
+                ps = nn.functional.normalize(tok_s.mean(-1).float(), dim=1) * keep_s[:, None]
+                pp = nn.functional.normalize(tok_p.mean(-1).float(), dim=1) * keep_p[:, None]
+                w = 2 * torch.softmax(self.gate(torch.cat([ps, pp], 1)), dim=-1)
                 part_w = torch.cat(
                     [w[:, :1].expand(n, self.sil_parts), w[:, 1:].expand(n, self.pose_parts)], 1
                 ).to(logits.dtype)
@@ -184,6 +273,7 @@ class FusionScoNet(nn.Module):
                 # scales what the gate learns from), so a down-weighted stream keeps learning
                 logits = logits + logits.detach() * (part_w[:, None, :] - 1)
             return {"embeddings": torch.cat([emb_s, emb_p], -1), "logits": logits}
+        # (a stream alone at inference needs no gate: its logits are the prediction)
         which = "sils" if emb_s is not None else "pose"
         emb = emb_s * keep_s[:, None, None] if emb_s is not None else emb_p * keep_p[:, None, None]
         logits = self._bnneck_slice(emb, which)

@@ -103,6 +103,12 @@ class ScoNetMTLoss(nn.Module):
         loss refuses to fall back to class labels, which would make it a class-margin loss). ``parts``: detached tensors ``ce``, ``triplet``,
         ``active_frac`` and ``acc`` (accuracy of the batch with the prediction rule
         ``logits.mean(-1).argmax(-1)``).
+
+    Per-stream losses: when ``out`` has ``streams`` (``FusionScoNet(fusion="late")``: a dict
+    of per-stream ``{embeddings, logits}``), the objective is the sum of every stream's
+    ScoNet-MT loss plus ``ce_weight`` times the cross-entropy of the fused prediction
+    ``out["logits"]`` (when both streams are present); ``ce``, ``triplet`` and
+    ``active_frac`` are then the streams' means, ``acc`` the fused prediction's.
     """
 
     def __init__(
@@ -126,11 +132,35 @@ class ScoNetMTLoss(nn.Module):
         if identities is None:
             raise ValueError("ScoNetMTLoss needs the triplet identities (loss_cfg.identity: tree_id "
                              "or subject); it does not fall back to class labels")
-        logits, emb = out["logits"], out["embeddings"]
+        logits = out["logits"]
         labels = labels.to(logits.device).long()
+        ids = identities.to(logits.device).long()
+        streams = out.get("streams")
+        if not streams:
+            total, ce, trip, active = self._mt_terms(out, labels, ids)
+        else:
+            # one ScoNet-MT loss per stream (neither starves), plus the cross-entropy of the
+            # fused prediction when there is one (its gradient reaches only the fusion weights)
+            terms = [self._mt_terms(s, labels, ids) for s in streams.values()]
+            total = sum(t[0] for t in terms)
+            ce = torch.stack([t[1] for t in terms]).mean()
+            trip = torch.stack([t[2] for t in terms]).mean()
+            active = torch.stack([t[3] for t in terms]).mean()
+            if len(streams) > 1:
+                fused_ce = cross_entropy_parts(logits, labels, self.scale, self.label_smoothing)
+                total = total + self.ce_weight * fused_ce
+        with torch.no_grad():
+            acc = (logits.float().mean(-1).argmax(-1) == labels).float().mean()
+        parts = {"ce": ce.detach(), "triplet": trip.detach(), "active_frac": active, "acc": acc}
+        return total, parts
+
+    def _mt_terms(
+        self, out: dict[str, Tensor], labels: Tensor, ids: Tensor
+    ) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+        """ScoNet-MT on one output (``embeddings``, ``logits``): total, ce, triplet, active."""
+        logits, emb = out["logits"], out["embeddings"]
         ce = cross_entropy_parts(logits, labels, self.scale, self.label_smoothing)
         total = self.ce_weight * ce
-        ids = identities.to(emb.device).long()
         if self.triplet_weight > 0:
             world = 1
             if self.gather:
@@ -140,7 +170,4 @@ class ScoNetMTLoss(nn.Module):
         else:
             with torch.no_grad():
                 trip, active, _ = triplet_batch_all(emb.detach(), ids, self.margin)
-        with torch.no_grad():
-            acc = (logits.float().mean(-1).argmax(-1) == labels).float().mean()
-        parts = {"ce": ce.detach(), "triplet": trip.detach(), "active_frac": active, "acc": acc}
-        return total, parts
+        return total, ce, trip, active

@@ -9,12 +9,14 @@ from torch import nn
 from gaitpose.models.fusion import FusionScoNet
 from gaitpose.models.sconet import ScoNet
 from gaitpose.models.skeleton import SkeletonGCN
+from gaitpose.models.skeleton_map import SkeletonMapScoNet
 
 #: name -> factory (case-sensitive names).
 MODEL_REGISTRY: dict[str, Callable[..., nn.Module]] = {
     "ScoNet": ScoNet,
     "SkeletonGCN": SkeletonGCN,
     "FusionScoNet": FusionScoNet,
+    "SkeletonMapScoNet": SkeletonMapScoNet,
 }
 
 

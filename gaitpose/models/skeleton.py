@@ -17,7 +17,10 @@ subsets from ``graphs.spatial_partition``, one weight matrix each).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import dataclasses
+import difflib
+from collections.abc import Mapping
+from dataclasses import dataclass
 
 import torch
 from einops import rearrange
@@ -26,6 +29,7 @@ from torch_geometric.nn import GCNConv
 from torch_geometric.nn.dense import DenseGCNConv
 
 import graphs
+from gaitpose.data.transforms import BatchAugment, scale_shift
 from gaitpose.models.heads import (
     SeparateBNNecks,
     SeparateFCs,
@@ -42,6 +46,55 @@ PART_GROUPS: tuple[str, ...] = (
     "head", "trunk", "pelvis", "left_arm", "right_arm", "left_leg", "right_leg",
 )  # fmt: skip
 DIFF_TOKENS: tuple[tuple[str, str], ...] = (("left_arm", "right_arm"), ("left_leg", "right_leg"))
+
+
+@dataclass(frozen=True)
+class SkeletonOptions:
+    """The skeleton stream's options, written once for every model that has the stream.
+
+    Configs give them as one mapping, ``model_cfg.skeleton`` (SkeletonGCN and FusionScoNet
+    alike); ``SkeletonOptions.of`` checks the keys.
+
+    Attributes:
+        channels: stage widths (each ``blocks_per_stage`` ST-GCN blocks; temporal stride 2 at
+            the first block of every stage but the first).
+        blocks_per_stage: blocks per width.
+        in_channels: 3 (x, y, score) or 2 (x, y).
+        velocity: joint-motion channels (dx, dy between frames).
+        bones: bone channels (joint minus its parent towards the centre joint).
+        bone_motion: bone-motion channels (the bone vectors' change between frames).
+        graph_conv: ``"dense"``, ``"sparse"`` or ``"partition"`` spatial operator (``STGCNBlock``).
+        kernel: temporal kernel (9).
+        dropout: dropout before each temporal convolution.
+    """
+
+    channels: tuple[int, ...] = (32, 64, 128)
+    blocks_per_stage: int = 2
+    in_channels: int = 3
+    velocity: bool = False
+    bones: bool = False
+    bone_motion: bool = False
+    graph_conv: str = "dense"
+    kernel: int = 9
+    dropout: float = 0.0
+
+    @classmethod
+    def of(cls, spec: SkeletonOptions | Mapping | None) -> SkeletonOptions:
+        """Options from a mapping (a config's ``skeleton:``), with unknown keys named."""
+        if spec is None:
+            return cls()
+        if isinstance(spec, SkeletonOptions):
+            return spec
+        names = [f.name for f in dataclasses.fields(cls)]
+        for key in spec:
+            if key not in names:
+                close = difflib.get_close_matches(str(key), names, n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                raise ValueError(f"unknown skeleton option {key!r}{hint}; options: {', '.join(names)}")
+        kw = dict(spec)
+        if "channels" in kw:
+            kw["channels"] = tuple(int(c) for c in kw["channels"])
+        return cls(**kw)
 
 
 def _parents(layout: graphs.Layout) -> list[int]:
@@ -94,25 +147,34 @@ class PoseNormalizer(nn.Module):
         in_channels: int = 3,
         velocity: bool = False,
         bones: bool = False,
+        bone_motion: bool = False,
     ):
         super().__init__()
         if in_channels not in (2, 3):
             raise ValueError("in_channels must be 2 (x, y) or 3 (x, y, score)")
-        self.layout, self.in_channels, self.velocity, self.bones = (
-            layout,
-            in_channels,
-            velocity,
-            bones,
-        )
+        self.layout, self.in_channels = layout, in_channels
+        self.velocity, self.bones, self.bone_motion = velocity, bones, bone_motion
         idx = layout.index
         self.hips = (idx("left_hip"), idx("right_hip"))
         self.shoulders = (idx("left_shoulder"), idx("right_shoulder"))
         self.register_buffer("parent", torch.tensor(_parents(layout)), persistent=False)
-        self.out_channels = in_channels + 2 * int(velocity) + 2 * int(bones)
+        self.out_channels = in_channels + 2 * (int(velocity) + int(bones) + int(bone_motion))
 
-    def forward(self, pose: Tensor, seq_lens: Tensor | None = None) -> Tensor:
+    def to_layout(self, pose: Tensor) -> Tensor:
+        """MediaPipe-33 input on a COCO-17 model is converted; anything else is returned as is."""
         if self.layout.name == "coco17" and pose.dim() == 4 and pose.shape[2] == 33:
             pose = graphs.mediapipe_to_coco(pose)  # MediaPipe extractions on a COCO-17 model
+        return pose
+
+    def forward(
+        self,
+        pose: Tensor,
+        seq_lens: Tensor | None = None,
+        affine: tuple[Tensor, Tensor] | None = None,
+    ) -> Tensor:
+        """``affine``: optional per-sample (scale [N], shift [N, 2]) applied to the normalised
+        positions before the other channels are derived (training augmentation)."""
+        pose = self.to_layout(pose)
         if pose.dim() != 4 or pose.shape[-1] < 3 or pose.shape[2] != self.layout.num_joints:
             raise ValueError(
                 f"pose must be [N, T, {self.layout.num_joints}, 3] for layout {self.layout.name}, "
@@ -154,18 +216,32 @@ class PoseNormalizer(nn.Module):
 
         pos = (xy - centre[:, :, None]) / scale[:, None, None, None]
         pos = pos * vf[..., None]
+        if affine is not None:
+            pos = scale_shift(pos, vf, *affine)
         chans = [pos]
         if self.in_channels == 3:
             chans.append((score.clamp(0, 1) * vf)[..., None])
         if self.velocity:
-            both = vf[:, 1:] * vf[:, :-1]
-            vel = (pos[:, 1:] - pos[:, :-1]) * both[..., None]
-            chans.append(torch.cat([torch.zeros_like(pos[:, :1]), vel], dim=1))
-        if self.bones:
-            par = pos[:, :, self.parent]
-            both = vf * vf[:, :, self.parent]
-            chans.append((pos - par) * both[..., None])
+            chans.append(_motion(pos, vf))
+        if self.bones or self.bone_motion:
+            bvalid = vf * vf[:, :, self.parent]
+            bone = (pos - pos[:, :, self.parent]) * bvalid[..., None]
+            if self.bones:
+                chans.append(bone)
+            if self.bone_motion:
+                chans.append(_motion(bone, bvalid))
         return rearrange(torch.cat(chans, -1), "n t v c -> n c t v")
+
+
+def _motion(x: Tensor, valid: Tensor) -> Tensor:
+    """Frame-to-frame change of x, zero where either frame lacks the value (first frame 0).
+
+    Shapes:
+        x: [N, T, V, C], valid: [N, T, V] float -> [N, T, V, C].
+    """
+    both = valid[:, 1:] * valid[:, :-1]
+    diff = (x[:, 1:] - x[:, :-1]) * both[..., None]
+    return torch.cat([torch.zeros_like(x[:, :1]), diff], dim=1)
 
 
 class STGCNBlock(nn.Module):
@@ -281,34 +357,22 @@ class SkeletonEncoder(nn.Module):
 
     Args:
         layout: ``"mediapipe33"`` or ``"coco17"``.
-        in_channels: 3 (x, y, score) or 2 (x, y).
-        channels: widths of the stages (each ``blocks_per_stage`` blocks; temporal stride 2
-            at the first block of every stage but the first).
-        blocks_per_stage: blocks per width.
-        velocity, bones: extra input channels (see ``PoseNormalizer``).
-        graph_conv: ``"dense"``, ``"sparse"`` or ``"partition"`` spatial operator (see ``STGCNBlock``).
-        kernel: temporal kernel (9).
+        options: ``SkeletonOptions`` or a mapping of them (None: the defaults).
 
     Shapes:
         pose: [N, T, V, 3], seq_lens [N] -> part tokens [N, channels[-1], P] with
         P = 7 groups + 2 left-minus-right tokens = 9.
     """
 
-    def __init__(
-        self,
-        layout: str = "coco17",
-        in_channels: int = 3,
-        channels: Sequence[int] = (32, 64, 128),
-        blocks_per_stage: int = 2,
-        velocity: bool = False,
-        bones: bool = False,
-        graph_conv: str = "dense",
-        kernel: int = 9,
-        dropout: float = 0.0,
-    ):
+    def __init__(self, layout: str = "coco17", options: SkeletonOptions | Mapping | None = None):
         super().__init__()
+        opt = self.options = SkeletonOptions.of(options)
         self.layout = graphs.get_layout(layout)
-        self.norm = PoseNormalizer(self.layout, in_channels, velocity, bones)
+        self.norm = PoseNormalizer(
+            self.layout, opt.in_channels, opt.velocity, opt.bones, opt.bone_motion
+        )
+        channels, blocks_per_stage, graph_conv = opt.channels, opt.blocks_per_stage, opt.graph_conv
+        kernel, dropout = opt.kernel, opt.dropout
         ei = self.layout.edge_index
         v = self.layout.num_joints
         part = graphs.spatial_partition(self.layout) if graph_conv == "partition" else None
@@ -331,9 +395,14 @@ class SkeletonEncoder(nn.Module):
         self.diff_pairs = [(PART_GROUPS.index(a), PART_GROUPS.index(b)) for a, b in DIFF_TOKENS]
         self.num_parts = len(groups) + len(self.diff_pairs)
 
-    def forward(self, pose: Tensor, seq_lens: Tensor | None = None) -> Tensor:
+    def forward(
+        self,
+        pose: Tensor,
+        seq_lens: Tensor | None = None,
+        affine: tuple[Tensor, Tensor] | None = None,
+    ) -> Tensor:
         n, t = pose.shape[:2]
-        x = self.norm(pose, seq_lens)
+        x = self.norm(pose, seq_lens, affine)
         mask = time_mask(seq_lens, t, n, pose.device)
         lens = None if seq_lens is None else torch.as_tensor(seq_lens, device=pose.device)
         for blk in self.blocks:
@@ -367,13 +436,12 @@ class SkeletonGCN(nn.Module):
     Args:
         num_classes: 3.
         layout: ``"mediapipe33"`` or ``"coco17"``.
-        in_channels: 3 (x, y, score) or 2.
-        channels: stage widths (default (32, 64, 128): light enough for 2 CPU cores).
-        blocks_per_stage: ST-GCN blocks per width (2 -> 6 blocks).
+        skeleton: the stream's options (``SkeletonOptions`` or a mapping: channels,
+            blocks_per_stage, in_channels, velocity, bones, bone_motion, graph_conv, kernel,
+            dropout); default widths (32, 64, 128) are light enough for 2 CPU cores.
         embed_dim: part embedding width (256).
-        velocity, bones: extra input channels.
-        graph_conv: ``"dense"`` (fast), ``"sparse"`` (message passing, same model) or
-            ``"partition"`` (ST-GCN spatial partition, 3 subsets).
+        augment: training augmentation (``gaitpose.data.transforms.BatchAugment``: mirror,
+            scale, shift), or None.
 
     Shapes:
         pose: [N, T, V, 3] (x, y pixels, score; missing joints score 0), seq_lens [N] or None
@@ -386,34 +454,21 @@ class SkeletonGCN(nn.Module):
         self,
         num_classes: int = 3,
         layout: str = "coco17",
-        in_channels: int = 3,
-        channels: Sequence[int] = (32, 64, 128),
-        blocks_per_stage: int = 2,
+        skeleton: SkeletonOptions | Mapping | None = None,
         embed_dim: int = 256,
-        velocity: bool = False,
-        bones: bool = False,
-        graph_conv: str = "dense",
-        kernel: int = 9,
-        dropout: float = 0.0,
+        augment: Mapping | None = None,
     ):
         super().__init__()
-        self.encoder = SkeletonEncoder(
-            layout,
-            in_channels,
-            channels,
-            blocks_per_stage,
-            velocity,
-            bones,
-            graph_conv,
-            kernel,
-            dropout,
-        )
+        self.encoder = SkeletonEncoder(layout, skeleton)
+        self.augment = BatchAugment(self.encoder.layout.flip_index, **(augment or {}))
         self.num_parts = self.encoder.num_parts
         self.fcs = SeparateFCs(self.num_parts, self.encoder.out_channels, embed_dim)
         self.bnnecks = SeparateBNNecks(self.num_parts, embed_dim, num_classes)
         init_like_opengait(self)
 
     def forward(self, pose: Tensor, seq_lens: Tensor | None = None) -> dict[str, Tensor]:
-        embeddings = self.fcs(self.encoder(pose, seq_lens))
+        _, pose = self.augment(None, self.encoder.norm.to_layout(pose))
+        affine = self.augment.draw_affine(pose.shape[0], pose.device)
+        embeddings = self.fcs(self.encoder(pose, seq_lens, affine))
         _, logits = self.bnnecks(embeddings)
         return {"embeddings": embeddings, "logits": logits}

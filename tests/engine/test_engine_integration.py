@@ -77,7 +77,7 @@ def test_opengait_sconet_checkpoint_evaluates(cohort, tmp_path):
 
 def test_fusion_resume_and_modality_removal(cohort, tmp_path):
     model = {"model": "FusionScoNet", "channels": [4, 8, 8, 8], "layout": "mediapipe33",
-             "pose_channels": [8, 8, 8], "fusion": "gated", "modality_dropout": 0.5}
+             "skeleton": {"channels": [8, 8, 8]}, "fusion": "gated", "modality_dropout": 0.5}
     cfg = _config(cohort, model, ["sils", "pose"])
     train(cfg, tmp_path / "straight")
     cfg_short = _config(cohort, model, ["sils", "pose"])

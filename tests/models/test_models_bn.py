@@ -10,7 +10,7 @@ from gaitpose.models import FusionScoNet, SkeletonGCN, precise_bn
 
 def test_bnneck_statistics_equal_embedding_moments():
     torch.manual_seed(0)
-    m = SkeletonGCN(channels=POSE_NARROW)
+    m = SkeletonGCN(skeleton=dict(channels=POSE_NARROW))
     batches = [
         {"pose": walking_pose(6, 5, seed=s), "seq_lens": torch.full((6,), 5)} for s in (1, 2)
     ]
@@ -32,7 +32,7 @@ def test_bnneck_statistics_equal_embedding_moments():
 
 def test_fusion_calibration_ignores_modality_dropout_and_limits_batches():
     torch.manual_seed(0)
-    m = FusionScoNet(channels=NARROW, pose_channels=POSE_NARROW, modality_dropout=1.0).eval()
+    m = FusionScoNet(channels=NARROW, skeleton={"channels": POSE_NARROW}, modality_dropout=1.0).eval()
     b = {"sils": silhouettes(4, 3), "pose": walking_pose(4, 3), "seq_lens": torch.full((4,), 3)}
     assert precise_bn(m, [b, b, b], num_batches=1) == 1
     a = m.bnnecks.bn1d.running_mean.clone()

@@ -10,7 +10,7 @@ from gaitpose.models.losses import ScoNetMTLoss
 
 def _fusion(**kw):
     torch.manual_seed(0)
-    return FusionScoNet(channels=NARROW, pose_channels=POSE_NARROW, **kw)
+    return FusionScoNet(channels=NARROW, skeleton={"channels": POSE_NARROW}, **kw)
 
 
 @pytest.mark.parametrize("fusion", ["concat", "gated"])
@@ -101,9 +101,9 @@ def test_registry():
     assert set(MODEL_REGISTRY) >= {"ScoNet", "SkeletonGCN", "FusionScoNet"}
     assert isinstance(build_model("ScoNet", channels=list(NARROW)), ScoNet)
     assert isinstance(
-        build_model("SkeletonGCN", layout="mediapipe33", channels=[8, 16]), SkeletonGCN
+        build_model("SkeletonGCN", layout="mediapipe33", skeleton={"channels": [8, 16]}), SkeletonGCN
     )
-    m = build_model("FusionScoNet", channels=NARROW, pose_channels=POSE_NARROW, fusion="gated")
+    m = build_model("FusionScoNet", channels=NARROW, skeleton={"channels": POSE_NARROW}, fusion="gated")
     assert m.modalities == ("sils", "pose")
     with pytest.raises(KeyError, match="FusionScoNet.*ScoNet.*SkeletonGCN"):
         build_model("sconet")
@@ -114,9 +114,9 @@ def test_registry():
 @pytest.mark.parametrize("name", ["SkeletonGCN", "FusionScoNet"])
 def test_autocast_bf16_cpu(name):
     kw = (
-        {"channels": POSE_NARROW}
+        {"skeleton": {"channels": POSE_NARROW}}
         if name == "SkeletonGCN"
-        else {"channels": NARROW, "pose_channels": POSE_NARROW}
+        else {"channels": NARROW, "skeleton": {"channels": POSE_NARROW}}
     )
     m = build_model(name, **kw).train()
     batch = {"sils": silhouettes(4, 3), "pose": walking_pose(4, 3)}

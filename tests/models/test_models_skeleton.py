@@ -13,7 +13,7 @@ from gaitpose.models.skeleton import PoseNormalizer
 @pytest.mark.parametrize("extra", [False, True])
 def test_shapes(layout, extra):
     torch.manual_seed(0)
-    m = SkeletonGCN(layout=layout, channels=POSE_NARROW, velocity=extra, bones=extra)
+    m = SkeletonGCN(layout=layout, skeleton=dict(channels=POSE_NARROW, velocity=extra, bones=extra))
     v = graphs.get_layout(layout).num_joints
     out = m(walking_pose(3, 10, layout), seq_lens=torch.tensor([10, 6, 8]))
     assert out["embeddings"].shape == (3, 256, 9)
@@ -53,7 +53,7 @@ def test_normaliser_centre_scale_and_missing_joints():
 @pytest.mark.parametrize("layout", ["coco17", "mediapipe33"])
 def test_translation_and_scale_invariance(layout):
     torch.manual_seed(0)
-    m = SkeletonGCN(layout=layout, channels=POSE_NARROW, velocity=True, bones=True).eval()
+    m = SkeletonGCN(layout=layout, skeleton=dict(channels=POSE_NARROW, velocity=True, bones=True)).eval()
     pose = walking_pose(2, 8, layout, seed=1)
     moved = pose.clone()
     present = pose[..., 2:] > 0
@@ -69,7 +69,7 @@ def test_translation_and_scale_invariance(layout):
 @pytest.mark.parametrize("graph_conv", ["dense", "sparse"])
 def test_padding_with_seq_lens_matches_unpadded(graph_conv):
     torch.manual_seed(0)
-    m = SkeletonGCN(channels=POSE_NARROW, graph_conv=graph_conv).eval()
+    m = SkeletonGCN(skeleton=dict(channels=POSE_NARROW, graph_conv=graph_conv)).eval()
     pose = walking_pose(2, 11, seed=2)
     padded = pose.clone()
     padded[0, 7:] = torch.rand(4, 17, 3) * 300  # garbage beyond the length
@@ -82,8 +82,8 @@ def test_padding_with_seq_lens_matches_unpadded(graph_conv):
 
 def test_dense_and_message_passing_agree():
     torch.manual_seed(0)
-    dense = SkeletonGCN(channels=POSE_NARROW, graph_conv="dense").eval()
-    sparse = SkeletonGCN(channels=POSE_NARROW, graph_conv="sparse").eval()
+    dense = SkeletonGCN(skeleton=dict(channels=POSE_NARROW, graph_conv="dense")).eval()
+    sparse = SkeletonGCN(skeleton=dict(channels=POSE_NARROW, graph_conv="sparse")).eval()
     sparse.load_state_dict(dense.state_dict())
     with torch.no_grad():
         for blk in dense.encoder.blocks:  # non-uniform bone importance
@@ -95,7 +95,7 @@ def test_dense_and_message_passing_agree():
 
 
 def test_part_tokens_and_left_right_difference():
-    m = SkeletonGCN(channels=POSE_NARROW)
+    m = SkeletonGCN(skeleton=dict(channels=POSE_NARROW))
     enc = m.encoder
     lay = enc.layout
     x = torch.zeros(1, 2, lay.num_joints)
@@ -108,7 +108,7 @@ def test_part_tokens_and_left_right_difference():
 
 
 def test_gradients_and_edge_importance_learn():
-    m = SkeletonGCN(channels=POSE_NARROW)
+    m = SkeletonGCN(skeleton=dict(channels=POSE_NARROW))
     out = m(walking_pose(4, 6))
     out["logits"].sum().backward()
     assert all(
@@ -119,7 +119,7 @@ def test_gradients_and_edge_importance_learn():
 
 def test_coco_model_runs_on_mediapipe_extractions():
     torch.manual_seed(0)
-    m = SkeletonGCN(layout="coco17", channels=POSE_NARROW).eval()
+    m = SkeletonGCN(layout="coco17", skeleton=dict(channels=POSE_NARROW)).eval()
     mp = walking_pose(2, 5, "mediapipe33", seed=5)
     with torch.no_grad():
         a = m(mp)
@@ -129,7 +129,7 @@ def test_coco_model_runs_on_mediapipe_extractions():
 
 def test_spatial_partition_operator():
     torch.manual_seed(0)
-    m = SkeletonGCN(channels=POSE_NARROW, graph_conv="partition", layout="mediapipe33").eval()
+    m = SkeletonGCN(skeleton=dict(channels=POSE_NARROW, graph_conv="partition"), layout="mediapipe33").eval()
     pose = walking_pose(2, 9, "mediapipe33", seed=6)
     padded = pose.clone()
     padded[0, 6:] = 123.0
@@ -149,4 +149,4 @@ def test_spatial_partition_operator():
     m(pose)["logits"].sum().backward()
     assert blk.edge_importance.grad.abs().sum() > 0
     with pytest.raises(ValueError, match="partition"):
-        SkeletonGCN(graph_conv="chebyshev")
+        SkeletonGCN(skeleton=dict(graph_conv="chebyshev"))

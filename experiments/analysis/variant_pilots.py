@@ -1,0 +1,104 @@
+"""Helpers behind experiments/results/variant_pilots.md (validation-only pilots of issue 11).
+
+    python experiments/analysis/variant_pilots.py mix SIL.predictions.csv POSE.predictions.csv
+        macro-F1 of w * logits_sil + (1 - w) * logits_pose for a range of w (the logits are
+        recovered from the evaluator's probabilities, softmax(16 * logits), up to a per-sample
+        constant, which leaves every argmax unchanged)
+    python experiments/analysis/variant_pilots.py fit SIL.predictions.csv POSE.predictions.csv
+        the two softmax weights that minimise the fused cross-entropy (scale 16, smoothing 0.1)
+    python experiments/analysis/variant_pilots.py probe ROOT PARTITION
+        logistic regression on time-averaged / time-std normalised keypoint channels
+        (train -> the partition's TEST_SET, which the pilots point at their validation ids)
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+import pandas as pd
+import torch
+from sklearn.metrics import f1_score
+
+CLASSES = ["negative", "neutral", "positive"]
+WEIGHTS = (0.0, 0.3, 0.5, 0.58, 0.7, 0.8, 0.9, 1.0)
+
+
+def read_logits(path: str) -> tuple[np.ndarray, np.ndarray]:
+    """(labels [N], logits up to a per-row constant [N, 3]) of a predictions CSV, sorted by id."""
+    d = pd.read_csv(path, dtype={"id": str}).set_index("id").sort_index()
+    probs = d[[f"p_{c}" for c in CLASSES]].to_numpy().clip(1e-12)
+    return d["true"].map(CLASSES.index).to_numpy(), np.log(probs) / 16
+
+
+def mix(sil: str, pose: str) -> None:
+    y, ls = read_logits(sil)
+    y2, lp = read_logits(pose)
+    if not np.array_equal(y, y2):
+        raise SystemExit("the two files do not hold the same sequences")
+    for w in WEIGHTS:
+        pred = (w * ls + (1 - w) * lp).argmax(1)
+        print(f"w_sil={w:.2f}: macro-F1 {f1_score(y, pred, average='macro'):.3f}")
+
+
+def fit(sil: str, pose: str) -> None:
+    y, ls = read_logits(sil)
+    _, lp = read_logits(pose)
+    for name, lg in (("silhouette", ls), ("skeleton", lp)):
+        print(f"{name} half macro-F1 {f1_score(y, lg.argmax(1), average='macro'):.3f}")
+    a, b, t = torch.tensor(ls), torch.tensor(lp), torch.tensor(y)
+    z = torch.zeros(2, dtype=torch.float64, requires_grad=True)
+    opt = torch.optim.LBFGS([z], max_iter=200)
+
+    def closure():
+        opt.zero_grad()
+        w = torch.softmax(z, 0)
+        loss = torch.nn.functional.cross_entropy(16 * (w[0] * a + w[1] * b), t, label_smoothing=0.1)
+        loss.backward()
+        return loss
+
+    opt.step(closure)
+    print("fitted weights (sil, pose):", torch.softmax(z, 0).detach().numpy().round(3))
+
+
+def probe(root: str, partition: str) -> None:
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
+
+    import graphs
+    from gaitpose.data import GaitDataset
+    from gaitpose.models.skeleton import PoseNormalizer
+
+    norm = PoseNormalizer(graphs.get_layout("mediapipe33"), velocity=True, bones=True)
+
+    def features(split: str):
+        ds = GaitDataset(root, split=split, partition=partition, modalities=("pose",), sample_type="all_ordered")
+        rows, labels = [], []
+        for i in range(len(ds)):
+            item = ds[i]
+            f = norm(item["pose"][None])[0]  # [c, t, v]
+            rows.append(torch.cat([f.mean(1).flatten(), f.std(1).flatten()]).numpy())
+            labels.append(item["label"])
+        return np.array(rows), np.array(labels)
+
+    xtr, ytr = features("train")
+    xva, yva = features("test")
+    sc = StandardScaler().fit(xtr)
+    for c in (0.01, 0.1, 1.0):
+        lr = LogisticRegression(C=c, max_iter=3000).fit(sc.transform(xtr), ytr)
+        f_va = f1_score(yva, lr.predict(sc.transform(xva)), average="macro")
+        f_tr = f1_score(ytr, lr.predict(sc.transform(xtr)), average="macro")
+        print(f"C={c}: held-out macro-F1 {f_va:.3f}, training {f_tr:.3f}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("what", choices=["mix", "fit", "probe"])
+    ap.add_argument("a")
+    ap.add_argument("b")
+    args = ap.parse_args()
+    {"mix": mix, "fit": fit, "probe": probe}[args.what](args.a, args.b)
+
+
+if __name__ == "__main__":
+    main()
