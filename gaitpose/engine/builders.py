@@ -1,10 +1,9 @@
 """Build the pieces of a run from a resolved config: dataset, model, loss, optimizer, scheduler.
 
-The data layer and the models are reached through the modules named in the config
-(``data_cfg.api``, default ``gaitpose.data``; ``model_cfg.api``, default ``gaitpose.models``;
-``loss_cfg.api``, default ``gaitpose.models.losses``), following the interfaces in the project
-design. ``model_cfg.model`` / ``loss_cfg.type`` may also be ``"package.module:ClassName"``
-for a user's own class. Keyword arguments are checked against the class signature, so a typo
+The package's own data layer, models and losses are plain imports (:data:`OWN_MODULES`). A
+config may name another module instead (``data_cfg.api``, ``model_cfg.api``, ``loss_cfg.api``:
+a user's own dataset, model or loss with the same interface; the tests' fakes), imported only
+then; ``model_cfg.model`` / ``loss_cfg.type`` may also be ``"package.module:ClassName"``. Keyword arguments are checked against the class signature, so a typo
 fails at start-up with the key named.
 """
 
@@ -21,12 +20,24 @@ from typing import Any
 import torch
 
 from gaitpose import LABELS
+from gaitpose import data as gaitpose_data
+from gaitpose import models as gaitpose_models
 from gaitpose.engine.config import ConfigError, ConfigFileError
+from gaitpose.models import losses as gaitpose_losses
+
+#: the modules the config's default ``api`` keys name, imported plainly
+OWN_MODULES = {
+    "gaitpose.data": gaitpose_data,
+    "gaitpose.models": gaitpose_models,
+    "gaitpose.models.losses": gaitpose_losses,
+}
 
 _RESERVED = {"model_cfg": ("model", "api"), "loss_cfg": ("type", "api", "identity")}
 
 
 def _import(module: str, what: str):
+    if module in OWN_MODULES:
+        return OWN_MODULES[module]
     try:
         return importlib.import_module(module)
     except ModuleNotFoundError as exc:

@@ -24,12 +24,13 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
 from gaitpose import LABELS
+from gaitpose.engine.stats import bootstrap_ci
 
 #: screening score name -> the classes whose probabilities it adds
 SCORES: dict[str, tuple[str, ...]] = {
@@ -167,31 +168,6 @@ def calibration_measures(logits: np.ndarray, y: np.ndarray, temperature: float, 
     }
 
 
-def subject_bootstrap(stat: Callable[[np.ndarray], float | None], subjects: Sequence[str], n: int = 1000,
-                      seed: int = 0) -> list[float] | None:
-    """Percentile 95 % interval of ``stat(indices)`` over resamples of whole subjects.
-
-    Subjects are drawn with replacement and contribute all their walks, so walks of one
-    subject stay together (they are not independent). Resamples where ``stat`` is undefined
-    (None, e.g. no positive walk drawn) are skipped; None when fewer than half remain.
-    """
-    subj = np.asarray([str(s) for s in subjects])
-    if n <= 0 or len(subj) < 2:
-        return None
-    uniq, inv = np.unique(subj, return_inverse=True)
-    members = [np.flatnonzero(inv == k) for k in range(len(uniq))]
-    rng = np.random.default_rng(seed)
-    vals = []
-    for _ in range(n):
-        pick = rng.integers(0, len(uniq), len(uniq))
-        v = stat(np.concatenate([members[k] for k in pick]))
-        if v is not None and np.isfinite(v):
-            vals.append(float(v))
-    if len(vals) < n / 2:
-        return None
-    return [float(np.percentile(vals, 2.5)), float(np.percentile(vals, 97.5))]
-
-
 def operating_point(scores: np.ndarray, truth: np.ndarray, threshold: float, subjects: Sequence[str],
                     bootstrap: int = 1000, seed: int = 0) -> dict:
     """The 2×2 table, sensitivity and specificity at ``threshold``, with subject-level CIs."""
@@ -200,15 +176,19 @@ def operating_point(scores: np.ndarray, truth: np.ndarray, threshold: float, sub
     sens, spec = sens_spec(table)
 
     def stat(which: int):
-        return lambda idx: sens_spec(confusion_2x2(s[idx], t[idx], threshold))[which]
+        def of(scores_, truth_) -> float:
+            value = sens_spec(confusion_2x2(scores_, truth_, threshold))[which]
+            return np.nan if value is None else value
+
+        return of
 
     return {
         "threshold": float(threshold),
         "table": table,
         "sensitivity": sens,
         "specificity": spec,
-        "sensitivity_ci95": subject_bootstrap(stat(0), subjects, bootstrap, seed),
-        "specificity_ci95": subject_bootstrap(stat(1), subjects, bootstrap, seed),
+        "sensitivity_ci95": bootstrap_ci(stat(0), (s, t), subjects, bootstrap, seed),
+        "specificity_ci95": bootstrap_ci(stat(1), (s, t), subjects, bootstrap, seed),
         "bootstrap": int(bootstrap),
         "ci_unit": "subject",
     }

@@ -54,7 +54,7 @@ DEFAULTS: dict[str, Any] = {
         # {fraction, seed}: for a partition without VAL_SET, carve one from TRAIN_SET (whole
         # subjects, stratified by class; gaitpose.io.splits.carve_validation); TEST_SET untouched
         "val_carve": None,
-        "api": "gaitpose.data",  # module with GaitDataset, PKSampler, collate_clips
+        "api": "gaitpose.data",  # module with GaitDataset (the package's own: a plain import in builders)
     },
     "model_cfg": {"model": "ScoNet", "api": "gaitpose.models"},  # + the model's kwargs
     # + the loss's kwargs; identity: the triplet's identities, "subject" or "tree_id" (the

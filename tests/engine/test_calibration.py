@@ -96,18 +96,6 @@ def test_screening_score_and_truth():
         cal.screening_score(probs, "neutral")
 
 
-def test_subject_bootstrap_keeps_a_subjects_walks_together():
-    subjects = [f"s{i // 3}" for i in range(30)]  # 10 subjects, 3 walks each
-    lengths = []
-
-    def stat(idx):
-        lengths.append(len(idx))
-        return float(len(idx))
-
-    ci = cal.subject_bootstrap(stat, subjects, n=50)
-    assert ci is not None and all(n == 30 for n in lengths)  # 10 subjects drawn, 3 walks each
-
-
 def test_operating_point_table_and_intervals():
     rng = np.random.default_rng(7)
     truth = rng.random(200) < 0.4
