@@ -65,6 +65,19 @@ def add_quiet_flag(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bars or progress lines")
 
 
+def parse_shard_flag(value: str | None):
+    """``--shard I/N`` as a :class:`gaitpose.io.shards` shard (None when not given); bad usage
+    otherwise."""
+    if value is None:
+        return None
+    from gaitpose.io.shards import parse_shard
+
+    try:
+        return parse_shard(value)
+    except ValueError as exc:
+        raise UsageError(f"--shard: {exc}") from None
+
+
 def check_jobs(jobs: int | None) -> None:
     if jobs is not None and jobs < 1:
         raise UsageError(f"-j/--jobs must be at least 1, got {jobs}")

@@ -122,7 +122,7 @@ def _check_legacy_available() -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from gaitpose.cli import UsageError
+    from gaitpose.cli import UsageError, parse_shard_flag
 
     if args.merge_manifests:
         return _merge(args)
@@ -133,14 +133,7 @@ def run(args: argparse.Namespace) -> int:
     if args.fps is not None and not (math.isfinite(args.fps) and args.fps > 0):
         raise UsageError(f"--fps must be a positive number, got {args.fps}")
     at = _check_person(args)
-    shard = None
-    if args.shard is not None:
-        from gaitpose.io.shards import parse_shard
-
-        try:
-            shard = parse_shard(args.shard)
-        except ValueError as exc:
-            raise UsageError(f"--shard: {exc}") from None
+    shard = parse_shard_flag(args.shard)
     out = Path(args.output)
     if out.exists() and not out.is_dir():
         raise UsageError(f"-o {out}: exists and is not a folder")

@@ -180,7 +180,7 @@ def _fps_fallback(items: list, fps: float | None) -> list:
 def run(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from gaitpose.cli import UsageError, check_jobs
+    from gaitpose.cli import UsageError, check_jobs, parse_shard_flag
     from gaitpose.features.dictionary import DICTIONARY_FIELDS, dictionary_rows
     from gaitpose.features.pipeline import FeatureParams
     from gaitpose.features.readers import discover_inputs
@@ -202,14 +202,7 @@ def run(args: argparse.Namespace) -> int:
         for part in args.inputs:
             _table_format(part, "--join")
         return join_tables(args.inputs, Path(args.output))
-    shard = None
-    if args.shard is not None:
-        from gaitpose.io.shards import parse_shard
-
-        try:
-            shard = parse_shard(args.shard)
-        except ValueError as exc:
-            raise UsageError(f"--shard: {exc}") from None
+    shard = parse_shard_flag(args.shard)
     items, errors = discover_inputs(args.inputs)
     items = _fps_fallback(items, args.fps)
     if shard is not None:

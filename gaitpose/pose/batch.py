@@ -88,12 +88,14 @@ class Settings:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def collect_inputs(inputs: Iterable[str | os.PathLike], exclude: str | os.PathLike | None = None):
+def collect_inputs(inputs: Iterable[str | os.PathLike], exclude: str | os.PathLike | None = None,
+                   find: Callable[[Path], list[Path]] = find_videos):
     """Expand files and folders (recursive) into video paths.
 
     Args:
         inputs: files and folders. Files named explicitly are used whatever their extension.
         exclude: a folder whose contents are never collected from folders (the output folder).
+        find: the files of a folder to take (default: its videos).
 
     Returns:
         (videos: list[Path] in input order, the same path given twice kept once; missing: list[Path] that do not exist)
@@ -105,7 +107,7 @@ def collect_inputs(inputs: Iterable[str | os.PathLike], exclude: str | os.PathLi
     for item in inputs:
         p = Path(item)
         if p.is_dir():
-            found = find_videos(p)
+            found = find(p)
             if excl is not None:
                 found = [f for f in found if excl not in f.resolve().parents]
         elif p.exists():

@@ -25,6 +25,10 @@ class WalkInput:
     kind: str
 
 
+def _videos_and_sequences(folder: Path) -> list[Path]:
+    return sorted(set(find_videos(folder)) | {f for f in folder.rglob("*.npz") if f.is_file()})
+
+
 def collect_walks(inputs: Iterable[str | os.PathLike], exclude: str | os.PathLike | None = None
                   ) -> tuple[list[WalkInput], list[Path]]:
     """Expand files and folders (recursive: videos and ``.npz`` files) into walks.
@@ -32,28 +36,9 @@ def collect_walks(inputs: Iterable[str | os.PathLike], exclude: str | os.PathLik
     Files named explicitly are taken whatever their extension (``.npz`` ones as Sequences, the
     rest as videos). Returns (walks in input order, each file once; missing paths).
     """
-    from gaitpose.pose.batch import assign_names
+    from gaitpose.pose.batch import assign_names, collect_inputs
 
-    files: list[Path] = []
-    missing: list[Path] = []
-    seen: set[Path] = set()
-    excl = Path(exclude).resolve() if exclude is not None else None
-    for item in inputs:
-        p = Path(item)
-        if p.is_dir():
-            found = sorted(set(find_videos(p)) | {f for f in p.rglob("*.npz") if f.is_file()})
-            if excl is not None:
-                found = [f for f in found if excl not in f.resolve().parents]
-        elif p.exists():
-            found = [p]
-        else:
-            missing.append(p)
-            continue
-        for f in found:
-            key = Path(os.path.abspath(f))
-            if key not in seen:
-                seen.add(key)
-                files.append(f)
+    files, missing = collect_inputs(inputs, exclude, find=_videos_and_sequences)
     names = assign_names(files)
     walks = [WalkInput(f, n, "npz" if f.suffix.lower() == ".npz" else "video") for f, n in zip(files, names)]
     return walks, missing
