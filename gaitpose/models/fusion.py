@@ -37,9 +37,14 @@ stream (chosen at random) has its tokens zeroed (``late``: its weight in the fus
 prediction), so the heads and the gate learn to work when a modality is missing.
 
 Clip length per stream: with ``sil_frames`` set, the silhouette stream sees only that many
-evenly spaced frames of each clip (in training and testing alike), so the data layer can
-give both streams the longer clip the skeleton stream needs (a gait cycle) while the
-silhouette stream, ~20x dearer per frame, keeps its cost.
+frames of each clip, so the data layer can give both streams the longer clip the skeleton
+stream needs (a gait cycle) while the silhouette stream, ~20x dearer per frame, keeps its
+cost. Which frames (``sil_window``): ``"spaced"``, evenly spaced over the clip (training and
+testing alike), or ``"window"``, a run of consecutive frames — a random one in training, the
+first ones at test — which is what ScoNet's silhouette-only model sees when trained on
+``sil_frames``-frame clips (consecutive frames, then temporal pooling). On the synthetic
+cohort the fused model's silhouette half with spaced frames scored below the silhouette-only
+model of the same seed on 3 of 5 test seeds (experiments/results/variant_pilots.md).
 
 Augmentation (training only, ``augment``): left-right mirroring of both modalities together
 and the skeleton stream's random scale / shift (``gaitpose.data.transforms``).
@@ -76,6 +81,26 @@ FUSIONS: tuple[str, ...] = ("late", "concat", "gated")
 WEIGHT_SCALE = 10.0
 
 
+SIL_WINDOWS: tuple[str, ...] = ("spaced", "window")
+
+
+def contiguous_frames(x: Tensor, seq_lens: Tensor | None, k: int, random: bool) -> Tensor:
+    """``k`` consecutive frames of each sequence's valid part: a random start when ``random``,
+    else the first ``k``; a sequence shorter than ``k`` repeats its last frame.
+
+    Shapes:
+        x: [N, T, ...], seq_lens [N] or None -> [N, k, ...] (all k frames valid).
+    """
+    n, t = x.shape[:2]
+    lens = torch.full((n,), t, device=x.device) if seq_lens is None else torch.as_tensor(seq_lens, device=x.device)
+    lens = lens.long().clamp(min=1)
+    room = (lens - k).clamp(min=0)
+    start = (torch.rand(n, device=x.device) * (room + 1)).floor().long() if random else torch.zeros_like(room)
+    idx = start[:, None] + torch.arange(k, device=x.device)[None]
+    idx = torch.minimum(idx, lens[:, None] - 1)
+    return x[torch.arange(n, device=x.device)[:, None], idx]
+
+
 def spaced_frames(x: Tensor, seq_lens: Tensor | None, k: int) -> Tensor:
     """``k`` evenly spaced frames of each sequence's valid part (frame i*L/k + L/(2k)).
 
@@ -104,7 +129,8 @@ class FusionScoNet(nn.Module):
         fusion: ``"late"``, ``"concat"`` or ``"gated"``.
         modality_dropout: per-sample probability of zeroing one stream while training.
         gate_hidden: hidden width of the gate (``gated``).
-        sil_frames: frames the silhouette stream sees per clip (evenly spaced), None: all.
+        sil_frames: frames the silhouette stream sees per clip, None: all.
+        sil_window: which ``sil_frames`` frames: ``"spaced"`` or ``"window"`` (consecutive).
         augment: training augmentation (mirror, scale, shift; ``BatchAugment``), or None.
 
     Shapes:
@@ -129,6 +155,7 @@ class FusionScoNet(nn.Module):
         gate_hidden: int = 64,
         sil_frames: int | None = None,
         augment: Mapping | None = None,
+        sil_window: str = "spaced",
     ):
         super().__init__()
         if fusion not in FUSIONS:
@@ -137,7 +164,9 @@ class FusionScoNet(nn.Module):
             raise ValueError("modality_dropout must be in [0, 1]")
         if sil_frames is not None and int(sil_frames) < 1:
             raise ValueError("sil_frames must be >= 1 (or None: all frames)")
-        self.fusion, self.modality_dropout = fusion, modality_dropout
+        if sil_window not in SIL_WINDOWS:
+            raise ValueError(f"sil_window must be one of {SIL_WINDOWS}, got {sil_window!r}")
+        self.fusion, self.modality_dropout, self.sil_window = fusion, modality_dropout, sil_window
         self.sil_frames = None if sil_frames is None else int(sil_frames)
         self.sil = SilhouetteEncoder(channels, parts)
         self.pose = SkeletonEncoder(layout, skeleton)
@@ -212,10 +241,14 @@ class FusionScoNet(nn.Module):
         return self._shared_neck(tok_s, tok_p, emb_s, emb_p, keep_s, keep_p)
 
     def _sil_tokens(self, sils: Tensor, seq_lens: Tensor | None) -> Tensor:
-        """Silhouette strips, from ``sil_frames`` evenly spaced frames when that is set."""
+        """Silhouette strips, from ``sil_frames`` frames (``sil_window``) when that is set."""
         if self.sil_frames is None:
             return self.sil(sils, seq_lens)
-        return self.sil(spaced_frames(sils, seq_lens, self.sil_frames), None)
+        if self.sil_window == "window":
+            frames = contiguous_frames(sils, seq_lens, self.sil_frames, random=self.training)
+        else:
+            frames = spaced_frames(sils, seq_lens, self.sil_frames)
+        return self.sil(frames, None)
 
     def _modality_keep(self, emb_s: Tensor | None, emb_p: Tensor | None) -> tuple[Tensor, Tensor]:
         """Per-sample 0/1 factors of the two streams (modality dropout in training, else 1)."""

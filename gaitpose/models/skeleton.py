@@ -37,6 +37,7 @@ from gaitpose.models.heads import (
     temporal_max,
     time_mask,
 )
+from gaitpose.models.measure_tokens import MeasureToken
 
 #: Spatial operators of the ST-GCN blocks.
 GRAPH_CONVS: tuple[str, ...] = ("dense", "sparse", "partition")
@@ -66,6 +67,8 @@ class SkeletonOptions:
         graph_conv: ``"dense"``, ``"sparse"`` or ``"partition"`` spatial operator (``STGCNBlock``).
         kernel: temporal kernel (9).
         dropout: dropout before each temporal convolution.
+        measures: add the clip's asymmetry measures as one more part token
+            (``gaitpose.models.measure_tokens.MeasureToken``).
     """
 
     channels: tuple[int, ...] = (32, 64, 128)
@@ -77,6 +80,7 @@ class SkeletonOptions:
     graph_conv: str = "dense"
     kernel: int = 9
     dropout: float = 0.0
+    measures: bool = False
 
     @classmethod
     def of(cls, spec: SkeletonOptions | Mapping | None) -> SkeletonOptions:
@@ -361,7 +365,7 @@ class SkeletonEncoder(nn.Module):
 
     Shapes:
         pose: [N, T, V, 3], seq_lens [N] -> part tokens [N, channels[-1], P] with
-        P = 7 groups + 2 left-minus-right tokens = 9.
+        P = 7 groups + 2 left-minus-right tokens = 9 (+ 1 measure token with ``measures``).
     """
 
     def __init__(self, layout: str = "coco17", options: SkeletonOptions | Mapping | None = None):
@@ -393,7 +397,8 @@ class SkeletonEncoder(nn.Module):
             member[p, list(joints)] = True
         self.register_buffer("part_members", member, persistent=False)
         self.diff_pairs = [(PART_GROUPS.index(a), PART_GROUPS.index(b)) for a, b in DIFF_TOKENS]
-        self.num_parts = len(groups) + len(self.diff_pairs)
+        self.measure_token = MeasureToken(self.layout, width) if opt.measures else None
+        self.num_parts = len(groups) + len(self.diff_pairs) + int(opt.measures)
 
     def forward(
         self,
@@ -402,6 +407,7 @@ class SkeletonEncoder(nn.Module):
         affine: tuple[Tensor, Tensor] | None = None,
     ) -> Tensor:
         n, t = pose.shape[:2]
+        pose = self.norm.to_layout(pose)
         x = self.norm(pose, seq_lens, affine)
         mask = time_mask(seq_lens, t, n, pose.device)
         lens = None if seq_lens is None else torch.as_tensor(seq_lens, device=pose.device)
@@ -413,7 +419,10 @@ class SkeletonEncoder(nn.Module):
             if mask is not None:
                 x = x * mask[:, None, :, None].to(x.dtype)
         x = temporal_max(x, lens, dim=2)  # [n, c, v]
-        return self.part_tokens(x)
+        tokens = self.part_tokens(x)
+        if self.measure_token is None:
+            return tokens
+        return torch.cat([tokens, self.measure_token(pose, seq_lens).to(tokens.dtype)], -1)
 
     def part_tokens(self, x: Tensor) -> Tensor:
         """Mean + max over each body-part group, then left-minus-right tokens.
@@ -445,7 +454,8 @@ class SkeletonGCN(nn.Module):
 
     Shapes:
         pose: [N, T, V, 3] (x, y pixels, score; missing joints score 0), seq_lens [N] or None
-        -> ``embeddings`` [N, embed_dim, 9], ``logits`` [N, num_classes, 9].
+        -> ``embeddings`` [N, embed_dim, P], ``logits`` [N, num_classes, P] (P = 9, or 10
+        with the ``measures`` token).
     """
 
     modalities: tuple[str, ...] = ("pose",)

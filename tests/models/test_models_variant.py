@@ -9,7 +9,7 @@ from modeltest_utils import NARROW, POSE_NARROW, param_grad_norm, silhouettes, w
 
 import graphs
 from gaitpose.models import FusionScoNet, SkeletonGCN, SkeletonMapScoNet, build_model
-from gaitpose.models.fusion import spaced_frames
+from gaitpose.models.fusion import contiguous_frames, spaced_frames
 from gaitpose.models.losses import ScoNetMTLoss, cross_entropy_parts
 from gaitpose.models.skeleton import PoseNormalizer, SkeletonOptions
 from gaitpose.models.skeleton_map import SkeletonMapRenderer
@@ -95,6 +95,32 @@ def test_spaced_frames():
     out = spaced_frames(x, torch.tensor([12, 5]), 4)[..., 0]
     assert out[0].tolist() == [1, 4, 7, 10]  # floor((i + 0.5) * 12 / 4)
     assert out[1].tolist() == [12, 13, 15, 16]  # 5 valid frames: 0, 1, 3, 4 (offset 12)
+
+
+def test_contiguous_frames():
+    x = torch.arange(2 * 12).reshape(2, 12).float()[..., None]
+    lens = torch.tensor([12, 3])
+    first = contiguous_frames(x, lens, 4, random=False)[..., 0]
+    assert first[0].tolist() == [0, 1, 2, 3]
+    assert first[1].tolist() == [12, 13, 14, 14]  # 3 valid frames: the last one repeats
+    torch.manual_seed(0)
+    starts = set()
+    for _ in range(50):
+        out = contiguous_frames(x, lens, 4, random=True)[..., 0]
+        assert (out[0].diff() == 1).all() and 0 <= out[0, 0] <= 8  # a run inside the 12 frames
+        starts.add(int(out[0, 0]))
+    assert len(starts) > 3
+
+
+def test_sil_window_gives_the_silhouette_stream_consecutive_frames():
+    torch.manual_seed(0)
+    m = FusionScoNet(channels=NARROW, skeleton={"channels": POSE_NARROW}, fusion="late",
+                     sil_frames=3, sil_window="window").eval()  # fmt: skip
+    sils = silhouettes(2, 8)
+    only = m(sils=sils, pose=None)["logits"]
+    assert torch.allclose(only, m(sils=sils[:, :3], pose=None)["logits"], atol=1e-6)
+    with pytest.raises(ValueError, match="sil_window"):
+        FusionScoNet(channels=NARROW, sil_frames=3, sil_window="middle")
 
 
 def _late(**kw):

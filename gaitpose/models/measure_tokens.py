@@ -1,0 +1,175 @@
+"""The package's own asymmetry measures as an extra input token of the skeleton stream.
+
+A linear model on gaitpose's hand-made asymmetry features beat the graph network on the same
+keypoints (issue 11): the network has to discover a tilt from joint coordinates through
+graph convolutions, max-pooling and BN, and on a few hundred training walks it does so only
+in part. :class:`ClipMeasures` computes the clip-level frontal-plane measures directly, with
+the formulas of :mod:`gaitpose.features.geometry` (tilts of the shoulder and hip lines,
+trunk shift and lateral lean, head offset, in the subject's frame through the facing sign),
+and :class:`MeasureToken` turns them into one more part token beside the graph's.
+
+The measures are computed after the training augmentation: a mirrored walk has mirrored
+measures (tilts and offsets change sign, sizes stay), so the token follows the label-keeping
+mirror the rest of the stream sees.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+import graphs
+from gaitpose.models.heads import time_mask
+
+#: Per-frame measures (each summarised by its mean and standard deviation over the clip).
+FRAME_MEASURES: tuple[str, ...] = (
+    "shoulder_tilt", "pelvic_obliquity", "shoulder_pelvis_tilt",
+    "trunk_shift", "trunk_lateral_lean", "head_pelvis_offset",
+)  # fmt: skip
+#: Clip-level left/right amplitude ratios (log, positive = left moves more).
+RATIO_MEASURES: tuple[str, ...] = ("arm_swing_log_ratio", "leg_lift_log_ratio")
+
+MEASURE_NAMES: tuple[str, ...] = tuple(
+    f"{m}_{stat}" for m in FRAME_MEASURES for stat in ("mean", "std")
+) + RATIO_MEASURES
+
+_JOINTS = (
+    "left_shoulder", "right_shoulder", "left_hip", "right_hip", "left_ear", "right_ear",
+    "left_wrist", "right_wrist", "left_ankle", "right_ankle",
+)  # fmt: skip
+
+
+def _tilt(left: Tensor, right: Tensor) -> Tensor:
+    """Degrees, positive = the subject's left higher (image y down). [..., 2] -> [...]."""
+    dy = right[..., 1] - left[..., 1]
+    dx = (left[..., 0] - right[..., 0]).abs()
+    return torch.rad2deg(torch.atan2(dy, dx))
+
+
+def _masked_mean_std(x: Tensor, ok: Tensor) -> tuple[Tensor, Tensor]:
+    """Mean and standard deviation over time of x where ok (0 where no frame is ok).
+
+    Shapes: x, ok [N, T] -> ([N], [N]).
+    """
+    w = ok.to(x.dtype)
+    n = w.sum(1).clamp(min=1)
+    x = torch.where(ok, x, torch.zeros_like(x))
+    mean = x.sum(1) / n
+    var = ((x - mean[:, None]) ** 2 * w).sum(1) / n
+    return mean, var.clamp(min=0).sqrt()
+
+
+class ClipMeasures(nn.Module):
+    """Clip-level asymmetry measures from 2-D keypoints (no parameters).
+
+    Per frame (frames where the joints involved are visible; ``s`` = facing sign
+    ``sign(x_left_hip - x_right_hip)``, torso length ``T`` = |mid-shoulder - mid-hip|):
+    shoulder tilt, pelvic obliquity and their difference (deg); trunk shift
+    ``s (x_ms - x_mh) / T * 100``; trunk lateral lean ``s atan2(x_ms - x_mh, y_mh - y_ms)``
+    (deg); head–pelvis offset (mid-ear vs mid-hip, % torso) — each as mean and standard
+    deviation over the clip. Then two ratios of the left and right amplitude (standard
+    deviation over time of the joint relative to the mid-hip, x and y together): wrists
+    (arm swing) and ankles (leg movement), as ``log(left / right)``.
+
+    Shapes:
+        pose: [N, T, V, >=3] (x, y pixels, score; missing joints score 0), seq_lens [N] or
+        None -> [N, len(MEASURE_NAMES)].
+    """
+
+    names = MEASURE_NAMES
+
+    def __init__(self, layout: graphs.Layout):
+        super().__init__()
+        self.joints = {name: layout.index(name) for name in _JOINTS}
+
+    def forward(self, pose: Tensor, seq_lens: Tensor | None = None) -> Tensor:
+        pose = pose.float()
+        n, t = pose.shape[:2]
+        xy, score = pose[..., :2], pose[..., 2]
+        valid = (score > 0) & torch.isfinite(xy).all(-1) & torch.isfinite(score)
+        tmask = time_mask(seq_lens, t, n, pose.device)
+        if tmask is not None:
+            valid = valid & tmask[:, :, None]
+        xy = torch.where(valid[..., None], xy, torch.zeros_like(xy))
+        p = {k: xy[:, :, j] for k, j in self.joints.items()}
+        ok = {k: valid[:, :, j] for k, j in self.joints.items()}
+        frames = self.frame_measures(p, ok)
+        stats = []
+        for name in FRAME_MEASURES:
+            value, good = frames[name]
+            stats.extend(_masked_mean_std(value, good))
+        stats.append(self.amplitude_log_ratio(p, ok, "wrist"))
+        stats.append(self.amplitude_log_ratio(p, ok, "ankle"))
+        return torch.stack(stats, -1)
+
+    @staticmethod
+    def frame_measures(p: dict[str, Tensor], ok: dict[str, Tensor]) -> dict[str, tuple[Tensor, Tensor]]:
+        """Per-frame measures and the frames where each is defined: name -> ([N, T], [N, T])."""
+        ls, rs, lh, rh = p["left_shoulder"], p["right_shoulder"], p["left_hip"], p["right_hip"]
+        ms, mh, ear = 0.5 * (ls + rs), 0.5 * (lh + rh), 0.5 * (p["left_ear"] + p["right_ear"])
+        sh_ok = ok["left_shoulder"] & ok["right_shoulder"]
+        hip_ok = ok["left_hip"] & ok["right_hip"]
+        ear_ok = ok["left_ear"] & ok["right_ear"]
+        s = torch.sign(lh[..., 0] - rh[..., 0])
+        torso = (ms - mh).norm(dim=-1)
+        trunk_ok = sh_ok & hip_ok & (s != 0) & (torso > 0)
+        safe_torso = torch.where(trunk_ok, torso, torch.ones_like(torso))
+        dx, dy = ms[..., 0] - mh[..., 0], mh[..., 1] - ms[..., 1]
+        head_ok = trunk_ok & ear_ok
+        return {
+            "shoulder_tilt": (_tilt(ls, rs), sh_ok),
+            "pelvic_obliquity": (_tilt(lh, rh), hip_ok),
+            "shoulder_pelvis_tilt": (_tilt(ls, rs) - _tilt(lh, rh), sh_ok & hip_ok),
+            "trunk_shift": (s * dx / safe_torso * 100.0, trunk_ok),
+            "trunk_lateral_lean": (s * torch.rad2deg(torch.atan2(dx, dy)), trunk_ok),
+            "head_pelvis_offset": (s * (ear[..., 0] - mh[..., 0]) / safe_torso * 100.0, head_ok),
+        }
+
+    @staticmethod
+    def amplitude_log_ratio(p: dict[str, Tensor], ok: dict[str, Tensor], joint: str) -> Tensor:
+        """``log(amplitude_left / amplitude_right)`` of a joint relative to the mid-hip
+        (amplitude: root of the summed x and y variances over the frames where the joint and
+        both hips are seen; 0 when either side has fewer than 3 such frames). [N]."""
+        hip_ok = ok["left_hip"] & ok["right_hip"]
+        mh = 0.5 * (p["left_hip"] + p["right_hip"])
+        amps, enough = [], []
+        for side in ("left", "right"):
+            good = ok[f"{side}_{joint}"] & hip_ok
+            rel = p[f"{side}_{joint}"] - mh
+            var = sum(_masked_mean_std(rel[..., c], good)[1] ** 2 for c in range(2))
+            amps.append(var.sqrt())
+            enough.append(good.sum(1) >= 3)
+        usable = enough[0] & enough[1] & (amps[0] > 0) & (amps[1] > 0)
+        eps = torch.finfo(amps[0].dtype).tiny
+        ratio = torch.log(amps[0].clamp(min=eps)) - torch.log(amps[1].clamp(min=eps))
+        return torch.where(usable, ratio, torch.zeros_like(ratio))
+
+
+class MeasureToken(nn.Module):
+    """One part token from the clip measures: BatchNorm of ``[m, |m|]``, then a small MLP.
+
+    ``|m|`` beside ``m`` lets the first layer see the size of an asymmetry whichever side it
+    is on (the convex side of a curve is random in the cohort, so the class lies in the size).
+
+    Shapes:
+        pose: [N, T, V, >=3], seq_lens [N] or None -> [N, out_channels, 1].
+    """
+
+    def __init__(self, layout: graphs.Layout, out_channels: int, hidden: int = 64):
+        super().__init__()
+        self.measures = ClipMeasures(layout)
+        k = len(MEASURE_NAMES)
+        self.mlp = nn.Sequential(
+            nn.BatchNorm1d(2 * k),
+            nn.Linear(2 * k, hidden),
+            nn.ReLU(inplace=True),
+            nn.Linear(hidden, out_channels),
+            nn.ReLU(inplace=True),  # like the graph's part tokens (max-pooled ReLU features)
+        )
+
+    def forward(self, pose: Tensor, seq_lens: Tensor | None = None) -> Tensor:
+        m = self.measures(pose, seq_lens)
+        m = torch.where(torch.isfinite(m), m, torch.zeros_like(m))
+        with torch.autocast(device_type=pose.device.type, enabled=False):
+            token = self.mlp(torch.cat([m, m.abs()], -1).float())
+        return token[..., None]
