@@ -9,6 +9,10 @@
     python experiments/analysis/variant_pilots.py probe ROOT PARTITION
         logistic regression on time-averaged / time-std normalised keypoint channels
         (train -> the partition's TEST_SET, which the pilots point at their validation ids)
+    python experiments/analysis/variant_pilots.py measures ROOT FRAMES[,FRAMES...]
+        logistic regression on the measure token's inputs ([m, |m|] of ClipMeasures over the
+        first FRAMES frames), subject-grouped 5-fold cross-validation on TRAIN_SET + VAL_SET
+        (the test split is not read)
 """
 
 from __future__ import annotations
@@ -91,13 +95,53 @@ def probe(root: str, partition: str) -> None:
         print(f"C={c}: held-out macro-F1 {f_va:.3f}, training {f_tr:.3f}")
 
 
+def measures(root: str, frames: str) -> None:
+    import json
+    from pathlib import Path
+
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import GroupKFold
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    import graphs
+    from gaitpose.data import GaitDataset
+    from gaitpose.models.measure_tokens import ClipMeasures
+
+    clip = ClipMeasures(graphs.get_layout("mediapipe33"))
+    parts = json.loads((Path(root) / "partition.json").read_text())
+    for n in (int(f) for f in frames.split(",")):
+        rows, labels, groups = [], [], []
+        for split in ("train", "val"):
+            ds = GaitDataset(root, split=split, modalities=("pose",), sample_type="all_ordered")
+            for i in range(len(ds)):
+                item = ds[i]
+                m = clip(item["pose"][None, :n])[0].numpy()
+                rows.append(np.concatenate([m, np.abs(m)]))
+                labels.append(item["label"])
+                groups.append(item["subject"])
+        x, y = np.array(rows), np.array(labels)
+        folds = list(GroupKFold(5).split(x, y, groups))
+        scores = []
+        for c in (0.01, 0.1, 1.0):
+            pred = np.zeros_like(y)
+            for tr, te in folds:
+                lr = make_pipeline(StandardScaler(), LogisticRegression(C=c, max_iter=3000))
+                pred[te] = lr.fit(x[tr], y[tr]).predict(x[te])
+            scores.append(f"C={c}: {f1_score(y, pred, average='macro'):.3f}")
+        subjects = len(set(groups))
+        print(f"first {n} frames, {len(y)} sequences of {subjects} subjects "
+              f"({sum(len(parts[k]) for k in ('TRAIN_SET', 'VAL_SET'))} in TRAIN+VAL): "
+              f"CV macro-F1 {', '.join(scores)}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("what", choices=["mix", "fit", "probe"])
+    ap.add_argument("what", choices=["mix", "fit", "probe", "measures"])
     ap.add_argument("a")
     ap.add_argument("b")
     args = ap.parse_args()
-    {"mix": mix, "fit": fit, "probe": probe}[args.what](args.a, args.b)
+    {"mix": mix, "fit": fit, "probe": probe, "measures": measures}[args.what](args.a, args.b)
 
 
 if __name__ == "__main__":
