@@ -142,6 +142,36 @@ def paired_rows(df, preds: Mapping, reference: str, n_boot: int) -> list[dict]:
     return rows
 
 
+def fused_against_singles(df, preds: Mapping, fused: str, n_boot: int) -> list[dict]:
+    """Test-split paired differences of the ``fused`` setting against each single-modality
+    setting (silhouette and skeleton), one row per single stream (``setting`` = "fused − single")."""
+    test = df[(df["split"] == "test") & (df["evaluated_with"] == "all")]
+    singles = test[test["modality"].isin(("silhouette", "skeleton"))]["setting"].unique()
+    rows = []
+    for single in singles:
+        for r in paired_rows(df[df["setting"].isin([single, fused])], preds, str(single), n_boot):
+            rows.append({**r, "setting": f"{fused} − {single}"})
+    return rows
+
+
+def better_single_line(df, fused: str) -> str | None:
+    """Per seed, test macro-F1 of ``fused`` minus the better of the single-modality settings of
+    the same seed (the better one picked on test: the strictest yardstick)."""
+    test = df[(df["split"] == "test") & (df["evaluated_with"] == "all")]
+    singles = test[test["modality"].isin(("silhouette", "skeleton"))]
+    if singles.empty or not (test["setting"] == fused).any():
+        return None
+    best = singles.groupby("seed")["macro_f1"].max()
+    mine = test[test["setting"] == fused].set_index("seed")["macro_f1"]
+    seeds = sorted(set(best.index) & set(mine.index))
+    if not seeds:
+        return None
+    d = [float(mine[s] - best[s]) for s in seeds]
+    return (f"`{fused}` − the better single stream of the same seed (macro-F1, test): mean "
+            f"{np.mean(d):+.3f}, better on {sum(x > 0 for x in d)} of {len(d)} seeds "
+            f"({', '.join(f'{x:+.3f}' for x in d)}).")
+
+
 def _fmt_ci(ci) -> str:
     return f"[{ci[0]:.3f}, {ci[1]:.3f}]" if ci else ""
 
@@ -243,6 +273,18 @@ def results_markdown(
             paired_table(paired_rows(df, preds, chosen["reference"], n_boot), chosen["reference"]),
             "",
         ]
+    if chosen["best_fused"]:
+        fused = chosen["best_fused"]
+        vs = fused_against_singles(df, preds, fused, n_boot)
+        line = better_single_line(df, fused)
+        if vs:
+            lines += [
+                f"## `{fused}` against each single stream (test, paired)",
+                "",
+                paired_table(vs, "single streams"),
+                "",
+                *([line, ""] if line else []),
+            ]
     missing = list(missing)
     if missing:
         lines += [f"**Not finished (not in the tables): {', '.join(missing)}.**", ""]

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from gaitpose.engine.experiment import run_experiment
-from gaitpose.engine.results import choose_on_validation
+from gaitpose.engine.results import better_single_line, choose_on_validation
 
 
 def test_grid_runs_summarises_and_resumes(fake_config, tmp_path):
@@ -39,6 +39,9 @@ def test_grid_runs_summarises_and_resumes(fake_config, tmp_path):
     assert md.index("## Validation") < md.index("## Test")
     assert "| fused | without_pose | 2 |" in md and "majority baseline" in md and "uniform baseline" in md
     assert "Paired differences on test against" in md
+    assert "## `fused` against each single stream (test, paired)" in md
+    assert "| fused − sil | 2 |" in md and "| fused − skel | 2 |" in md
+    assert better_single_line(df, "fused") in md
     chosen = choose_on_validation(df)
     assert chosen["best_fused"] == "fused" and chosen["reference"] in ("sil", "skel")
     assert (out / "results_macro_f1.png").read_bytes()[:4] == b"\x89PNG"
@@ -61,6 +64,17 @@ def test_choices_read_validation_only(fake_config, tmp_path):
             rows.append({"setting": name, "modality": mod, "split": split, "evaluated_with": "all",
                          "seed": 0, "macro_f1": f1})
     assert choose_on_validation(pd.DataFrame(rows)) == {"reference": "a", "best_fused": "f"}
+
+
+def test_fused_against_the_better_single_stream_of_each_seed():
+    rows = []
+    for name, mod, f1s in (("sil", "silhouette", (0.55, 0.52)), ("skel", "skeleton", (0.4, 0.6)),
+                           ("fused", "fused", (0.6, 0.5))):
+        for seed, f1 in enumerate(f1s):
+            rows.append({"setting": name, "modality": mod, "split": "test", "evaluated_with": "all",
+                         "seed": seed, "macro_f1": f1})
+    line = better_single_line(pd.DataFrame(rows), "fused")
+    assert "mean -0.025, better on 1 of 2 seeds (+0.050, -0.100)" in line
 
 
 def test_changed_config_is_not_mixed_with_old_cells(fake_config, tmp_path):
