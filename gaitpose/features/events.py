@@ -8,7 +8,8 @@
   next) the heel strike is the first peak near the top (``near_top`` 0.8 of the way up from the
   trough), moved to the highest pitch within the next 0.1 s, on the pitch smoothed over 0.1 s.
   On the 3D markers of the real trials of ``experiments/validation/real_motion.py`` the
-  foot-pitch peak lies 0–0.07 s before the Zeni heel strike (table in
+  foot-pitch peak lies within 0.07 s of the Zeni heel strike (0.00–0.01 s except the
+  Parkinson trial's left foot, which lands almost flat: 0.04–0.07 s early; table in
   ``experiments/validation/results/real_motion.md``). The 0.1 s smoothing and hold were chosen
   on the ``parkinson`` trial (its left foot lands almost flat: a broad peak that noise splits)
   and checked on ``healthy`` and ``stroke``; ``near_top`` changes nothing there between 0.7
