@@ -142,20 +142,27 @@ _STATS = {
     "lhs_minus_rhs": ("mean of {d} at left heel strikes minus mean at right heel strikes", ""),
 }
 
-_EVENT_JOINTS = ("left_ankle", "right_ankle", "left_hip", "right_hip", "left_heel", "right_heel")
+_EVENT_JOINTS = (
+    "left_ankle", "right_ankle", "left_hip", "right_hip", "left_heel", "right_heel",
+    "left_foot_index", "right_foot_index",
+)  # fmt: skip
 _EVENTS_SRC = (
-    "heel strikes: front/back [S] the frame each heel (COCO-17: ankle) comes to rest in the "
-    "image after a swing (velocity-threshold idea of Ghoussayni 2004 / O'Connor 2007); side "
-    "[E] Zeni 2008 (heel minus pelvis)"
+    "heel strikes: front/back [S] the peak of each foot's toe-up pitch (image-vertical heel minus "
+    "toe over the torso length; the foot is dorsiflexed at heel strike), the first near-top peak "
+    "after each toe-off; without toe keypoints (COCO-17: ankles) or when the pitch gives no "
+    "alternating walk, the frame each heel comes to rest in the image after a swing "
+    "(velocity-threshold idea of Ghoussayni 2004 / O'Connor 2007); side [E] Zeni 2008 (heel "
+    "minus pelvis)"
 )
 _EVENTS_NOTE = (
     "Validated against Zeni heel strikes on the 3D heel markers of 3 real walking trials "
     "projected to 2-D at 30 fps (experiments/validation/results/real_motion.md): mean absolute "
-    "error 0.021 s (max 0.073) front, 0.011 s (max 0.040) side, 0.040 s (max 0.19) back — the "
-    "back view misses the 0.10 s bound with the camera at hip height, and cadence from the 2-3 "
-    "strides of those short trials was off by up to 13.5 % there (5.3 % front). When the feet "
-    "never come to rest (qc_event_method = frontal_extrema) the withdrawn ankle-height-difference "
-    "rule is used, which fires about 0.19 s late on the same real walks."
+    "error 0.021 s front, 0.021 s back, 0.011 s side (max 0.08, 0.08, 0.04 s), cadence within "
+    "2.8 % (front, back) and 1.8 % (side); the 3D foot-pitch peak lies within 0.07 s of the Zeni "
+    "heel strike. The heel-rest fallback (qc_event_method = frontal_rest) is weaker in back views "
+    "(max 0.19 s, cadence up to 13.5 %); when the feet never come to rest either "
+    "(frontal_extrema) the withdrawn ankle-height-difference rule is used, which fires about "
+    "0.19 s late on the same real walks."
 )
 
 # column: (unit, definition, joints, view, source, caveat)
@@ -331,7 +338,8 @@ _KEYS: dict[str, tuple[str, str]] = {
     ),
     "qc_event_method": (
         "",
-        "gait event method: frontal_rest (front/back: heel comes to rest), frontal_extrema "
+        "gait event method: frontal_pitch (front/back: toe-up foot-pitch peak), frontal_rest "
+        "(fallback: heel comes to rest), frontal_extrema "
         "(fallback when the feet never rest: ankle-height-difference extrema, late on real "
         "walking), side (Zeni 2008) or none",
     ),
@@ -362,8 +370,10 @@ def _kp(joints: tuple[str, ...], layout: str) -> str:
     missing = [j for j in joints if not lay.has(j)]
     if not missing:
         return " ".join(present)
+    if all(("heel" in m or "foot_index" in m) for m in missing) and any("ankle" in j for j in joints):
+        return " ".join(present) + " (no heels/toes: ankles used, heel-rest rule)"
     if (
-        all(("heel" in m or "foot_index" in m) for m in missing)
+        all("heel" in m for m in missing)
         and any("heel" in j for j in joints)
         and not any("foot_index" in j for j in joints)
     ):

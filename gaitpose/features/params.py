@@ -19,7 +19,10 @@ class FeatureParams:
     min_stride_s: float = 0.4
     stationary_fraction: float = 0.15  #: front/back: a foot rests below this × its 95th-pct speed
     settle_torso: float = 0.05  #: front/back: heel strike = arrival within this (torso) of the rest
-    frontal_method: str = "rest"  #: front/back events: "rest" (default) or "extrema" (withdrawn)
+    pitch_near_top: float = 0.8  #: front/back: strike = first foot-pitch peak this near the top
+    #: front/back events: "pitch" (default: toe-up pitch peak, then rest, then extrema),
+    #: "rest" (heel comes to rest, then extrema) or "extrema" (withdrawn; comparisons only)
+    frontal_method: str = "pitch"
     max_stride_s: float = 2.5
     min_strides: int = 3  #: per side, for ``usable``
     min_person_fraction: float = 0.5

@@ -264,9 +264,11 @@ def gait_events(body: Body, fps: float, params: FeatureParams) -> Events:
         ankle_diff = body.on_frontal(body.sign * ankle_y / body.torso)
         if params.frontal_method == "extrema":  # the withdrawn rule, for comparisons only
             return extrema_events(ankle_diff, fps, params.min_stride_s)
+        toe_l, toe_r = (body.joints.get(f"{lr}_foot_index") for lr in ("left", "right"))
         return frontal_events(
             body.foot("left"), body.foot("right"), body.torso, fps, params.min_stride_s,
             params.stationary_fraction, params.settle_torso, ankle_diff, params.max_stride_s,
+            toe_l, toe_r, params.pitch_near_top, params.frontal_method,
         )  # fmt: skip
 
     def ahead(foot: np.ndarray) -> np.ndarray:  # foot minus pelvis along the walk, / torso

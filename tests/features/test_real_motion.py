@@ -51,10 +51,20 @@ def test_zeni_reference_matches_the_annotated_heel_strikes(rm) -> None:
         assert np.abs(ref[side] - ann).max() < 0.07
 
 
-@pytest.mark.parametrize("view", ["front", "side"])
-def test_heel_strikes_from_the_projection_are_within_50_ms(rm, view: str) -> None:
-    tr = rm.load_trial("stroke")
+@pytest.mark.parametrize("view", ["front", "back", "side"])
+@pytest.mark.parametrize("trial", ["stroke", "parkinson"])
+def test_heel_strikes_from_the_projection_are_within_50_ms(rm, view: str, trial: str) -> None:
+    tr = rm.load_trial(trial)
     row = rm.run_case(tr, view, 30.0, 1.0, seed=0)["row"]
+    assert row["event_method"] == ("side" if view == "side" else "frontal_pitch")
     assert row["hs_matched"] >= 4
     assert row["hs_mean_abs_err_s"] <= 0.05 and row["hs_max_abs_err_s"] <= 0.1
     assert abs(row["cadence_err_pct"]) < 5
+
+
+def test_the_3d_foot_pitch_peaks_at_the_zeni_heel_strike(rm) -> None:
+    # the physical basis of the front/back rule: toe up (dorsiflexed foot) at heel strike
+    for name in rm.TRIALS:
+        rows = rm.pitch_peak_offsets(rm.load_trial(name))
+        offsets = np.array([r["offset_s"] for r in rows])
+        assert np.isfinite(offsets).all() and np.abs(offsets).max() <= 0.07
