@@ -165,7 +165,6 @@ class Motion:
         joints: [T, 33, 3] MediaPipe-33 joints (l, u, f) in metres
         torso: [T, len(TORSO_LEVELS), N_SECTION, 3] torso cross-section points
         head: [T, 3] head centre; head_radius: float (m)
-        root: [T, 3] position of the body frame's origin along (l, u, f) of the path
         truth: dict of true per-sequence values (ASYMMETRY.md conventions)
     """
 
@@ -176,18 +175,35 @@ class Motion:
     truth: dict
 
 
-def simulate(s: Subject, T: int, fps: float, rng: np.random.Generator) -> Motion:
-    """Walk ``T`` frames at ``fps``: day-to-day variation from ``rng``, timing in seconds.
+@dataclass
+class DayVariation:
+    """One sequence's day-to-day variation around the subject's habits (all scalars).
 
-    The forward progression is *not* included (the renderer moves the body frame along
-    the path); feet are placed on the ground by shifting the body so the lowest foot
-    point touches ``u = 0`` (which makes the vertical bob).
+    ``cadence`` steps/min; ``stride_t`` s per stride (two steps); ``p`` the fraction of a
+    stride at which the right heel strikes (left at 0); ``shoulder_tilt``,
+    ``pelvic_obliquity``, ``twist``, ``fwd_lean``, ``amp_l``, ``amp_r`` (arm swing
+    amplitudes) in degrees; ``trunk_shift`` in % of the torso length; ``t0`` s, where in
+    the stride the first frame falls.
     """
-    H = s.height
-    # day-to-day variation of this sequence
+
+    cadence: float
+    stride_t: float
+    p: float
+    shoulder_tilt: float
+    pelvic_obliquity: float
+    trunk_shift: float
+    twist: float
+    amp_l: float
+    amp_r: float
+    fwd_lean: float
+    t0: float
+
+
+def draw_day_variation(s: Subject, rng: np.random.Generator) -> DayVariation:
+    """Draw the sequence's variation from ``rng`` (the draw order is part of the output)."""
     cadence = s.cadence * float(np.exp(rng.normal(0, 0.03)))
-    stride_t = 120.0 / cadence  # seconds per stride (two steps)
-    p = 0.5 + s.step_phase + rng.normal(0, 0.004)  # right heel strike at fraction p of a stride
+    stride_t = 120.0 / cadence
+    p = 0.5 + s.step_phase + rng.normal(0, 0.004)
     st = s.shoulder_tilt + rng.normal(0, 0.5)
     po = s.pelvic_obliquity + rng.normal(0, 0.4)
     shift = s.trunk_shift + rng.normal(0, 0.6)
@@ -196,103 +212,149 @@ def simulate(s: Subject, T: int, fps: float, rng: np.random.Generator) -> Motion
     arm_amp = s.arm_swing * float(np.exp(rng.normal(0, 0.1)))
     amp_l, amp_r = arm_amp * np.exp(arm_lr / 2), arm_amp * np.exp(-arm_lr / 2)
     fwd_lean = rng.normal(4.0, 1.5)
-    hip_amp = 20.0 * s.step_length / (0.41 * H)
+    t0 = rng.uniform(0, stride_t)
+    return DayVariation(cadence, stride_t, p, st, po, shift, twist, amp_l, amp_r, fwd_lean, t0)
 
-    t = np.arange(T) / fps + rng.uniform(0, stride_t)
-    phl = 2 * np.pi * t / stride_t
-    phr = phl - 2 * np.pi * p
 
-    def hip_flex(ph):
-        return (10.0 + hip_amp * np.cos(ph)) * DEG
+def gait_phases(v: DayVariation, T: int, fps: float) -> tuple[np.ndarray, np.ndarray]:
+    """Stride phases (radians, [T] each) of the left and right legs.
 
-    def knee_flex(ph):
-        return (3.0 + 15.0 * _bump(ph, 0.13, 0.07) + 57.0 * _bump(ph, 0.72, 0.11)) * DEG
+    The left heel strikes at phase 0 (mod 2π); the right leg lags by ``2π p``.
+    """
+    t = np.arange(T) / fps + v.t0
+    phl = 2 * np.pi * t / v.stride_t
+    phr = phl - 2 * np.pi * v.p
+    return phl, phr
 
-    def foot_pitch(ph):
-        return (15.0 * _bump(ph, 0.0, 0.06) - 35.0 * _bump(ph, 0.62, 0.06)) * DEG
 
-    # pelvis
-    hip_h = s.thigh + s.shank + 0.039 * H
+def hip_amplitude(s: Subject) -> float:
+    """Hip flexion amplitude (degrees), scaled by the step length (20° at 0.41 H)."""
+    return 20.0 * s.step_length / (0.41 * s.height)
+
+
+def hip_flexion(ph: np.ndarray, hip_amp: float) -> np.ndarray:
+    """Hip flexion (radians) at stride phase ``ph`` (radians); forward positive."""
+    return (10.0 + hip_amp * np.cos(ph)) * DEG
+
+
+def knee_flexion(ph: np.ndarray) -> np.ndarray:
+    """Knee flexion (radians): loading response near 13 % and swing peak near 72 % of the stride."""
+    return (3.0 + 15.0 * _bump(ph, 0.13, 0.07) + 57.0 * _bump(ph, 0.72, 0.11)) * DEG
+
+
+def foot_pitch(ph: np.ndarray) -> np.ndarray:
+    """Foot pitch (radians): toes up at heel strike, toes down at push-off (62 %)."""
+    return (15.0 * _bump(ph, 0.0, 0.06) - 35.0 * _bump(ph, 0.62, 0.06)) * DEG
+
+
+def pelvis_pose(s: Subject, v: DayVariation, phl: np.ndarray):
+    """Pelvis per frame, before ground contact.
+
+    Returns ``midhip, hip_l, hip_r`` ([T, 3], m) and ``pel_yaw, pel_roll`` ([T], radians).
+    """
+    T = len(phl)
+    hip_h = s.thigh + s.shank + 0.039 * s.height
     sway = s.sway * np.sin(phl)
     pel_yaw = 4.0 * DEG * np.cos(phl)
-    pel_roll = (po + 3.0 * np.sin(phl)) * DEG
+    pel_roll = (v.pelvic_obliquity + 3.0 * np.sin(phl)) * DEG
     midhip = np.stack([sway, np.full(T, hip_h), np.zeros(T)], -1)
     hip_off = _yaw(_roll(np.broadcast_to(_vec(s.hip_half, 0, 0), (T, 3)), pel_roll), pel_yaw)
-    hip_l, hip_r = midhip + hip_off, midhip - hip_off
+    return midhip, midhip + hip_off, midhip - hip_off, pel_yaw, pel_roll
 
-    # legs
+
+def leg_chain(s: Subject, hip: np.ndarray, ph: np.ndarray, hip_amp: float):
+    """Forward kinematics of one leg from its hip ([T, 3], m) and stride phase ([T], rad).
+
+    Returns ``knee, ankle, heel, toe``, each [T, 3] in metres.
+    """
+    T, H = len(ph), s.height
     down = np.broadcast_to(_vec(0, -1, 0), (T, 3))
+    th = hip_flexion(ph, hip_amp)
+    knee = hip + s.thigh * _pitch(down, th)
+    ankle = knee + s.shank * _pitch(down, th - knee_flexion(ph))
+    fp = foot_pitch(ph)
+    heel = ankle + _pitch(np.broadcast_to(_vec(0, -0.03 * H, -0.035 * H), (T, 3)), -fp)
+    toe = ankle + _pitch(np.broadcast_to(_vec(0, -0.035 * H, 0.12 * H), (T, 3)), -fp)
+    return knee, ankle, heel, toe
 
-    def leg(hip, ph):
-        th = hip_flex(ph)
-        knee = hip + s.thigh * _pitch(down, th)
-        ankle = knee + s.shank * _pitch(down, th - knee_flex(ph))
-        fp = foot_pitch(ph)
-        heel = ankle + _pitch(np.broadcast_to(_vec(0, -0.03 * H, -0.035 * H), (T, 3)), -fp)
-        toe = ankle + _pitch(np.broadcast_to(_vec(0, -0.035 * H, 0.12 * H), (T, 3)), -fp)
-        return knee, ankle, heel, toe
 
-    knee_l, ankle_l, heel_l, toe_l = leg(hip_l, phl)
-    knee_r, ankle_r, heel_r, toe_r = leg(hip_r, phr)
+def trunk_pose(s: Subject, v: DayVariation, midhip: np.ndarray, pel_yaw: np.ndarray,
+               phl: np.ndarray):
+    """Trunk: lateral shift of mid-shoulder over mid-hip, forward lean, thoraco-pelvic twist.
 
-    # trunk: lateral shift of mid-shoulder over mid-hip, forward lean, thoraco-pelvic twist
-    d = shift / 100.0 * s.torso + 0.01 * s.torso * np.sin(phl)
+    Returns ``midsh, sh_l, sh_r`` ([T, 3], m), ``d`` ([T], m: lateral offset of the
+    mid-shoulder), ``th_yaw, sh_roll`` ([T], radians).
+    """
+    T = len(phl)
+    d = v.trunk_shift / 100.0 * s.torso + 0.01 * s.torso * np.sin(phl)
     up = np.sqrt(np.maximum(s.torso**2 - d**2, 1e-6))
-    midsh = midhip + np.stack([d, up * np.cos(fwd_lean * DEG), up * np.sin(fwd_lean * DEG)], -1)
-    th_yaw = twist * DEG - 0.5 * pel_yaw
-    sh_roll = (st + 1.0 * np.sin(phl + np.pi)) * DEG
+    lean = v.fwd_lean * DEG
+    midsh = midhip + np.stack([d, up * np.cos(lean), up * np.sin(lean)], -1)
+    th_yaw = v.twist * DEG - 0.5 * pel_yaw
+    sh_roll = (v.shoulder_tilt + 1.0 * np.sin(phl + np.pi)) * DEG
     sh_off = _yaw(_roll(np.broadcast_to(_vec(s.shoulder_half, 0, 0), (T, 3)), sh_roll), th_yaw)
-    sh_l, sh_r = midsh + sh_off, midsh - sh_off
+    return midsh, midsh + sh_off, midsh - sh_off, d, th_yaw, sh_roll
 
-    # arms: each swings with the opposite leg
-    def arm(sh, ph, amp, side):
-        flex = (3.0 + amp * np.cos(ph)) * DEG
-        elbow_flex = np.maximum(5.0, 14.0 + 0.5 * amp * np.cos(ph)) * DEG
-        abd = side * s.arm_abduction * DEG
-        ua = _yaw(_roll(_pitch(down, flex), abd), th_yaw)
-        fa = _yaw(_roll(_pitch(down, flex + elbow_flex), abd * 0.6), th_yaw)
-        elbow = sh + s.upper_arm * ua
-        wrist = elbow + s.forearm * fa
-        side_v = _yaw(np.broadcast_to(_vec(side, 0, 0), (T, 3)), th_yaw)
-        fwd_v = _yaw(np.broadcast_to(_vec(0, 0, 1), (T, 3)), th_yaw)
-        pinky = wrist + 0.055 * H * fa + 0.012 * H * side_v
-        index = wrist + 0.06 * H * fa - 0.006 * H * side_v + 0.01 * H * fwd_v
-        thumb = wrist + 0.035 * H * fa + 0.02 * H * fwd_v
-        return elbow, wrist, pinky, index, thumb, fa
 
-    el_l, wr_l, pk_l, ix_l, tb_l, fa_l = arm(sh_l, phr, amp_l, +1)
-    el_r, wr_r, pk_r, ix_r, tb_r, fa_r = arm(sh_r, phl, amp_r, -1)
+def arm_chain(s: Subject, sh: np.ndarray, ph: np.ndarray, amp: float, side: int,
+              th_yaw: np.ndarray):
+    """Forward kinematics of one arm from its shoulder ([T, 3], m).
 
-    # head: partly re-centred over the pelvis (compensation), small nodding
-    head = midsh + np.stack(
-        [-0.4 * d, np.full(T, 0.112 * H), np.full(T, 0.012 * H)], -1
-    )
-    hw = 0.047 * H
+    ``ph`` [T] is the phase of the *opposite* leg (radians), ``amp`` the swing amplitude
+    (degrees), ``side`` +1 left / -1 right, ``th_yaw`` [T] the thorax yaw (radians).
+    Returns ``elbow, wrist, pinky, index, thumb``, each [T, 3] in metres.
+    """
+    T, H = len(ph), s.height
+    down = np.broadcast_to(_vec(0, -1, 0), (T, 3))
+    flex = (3.0 + amp * np.cos(ph)) * DEG
+    elbow_flex = np.maximum(5.0, 14.0 + 0.5 * amp * np.cos(ph)) * DEG
+    abd = side * s.arm_abduction * DEG
+    ua = _yaw(_roll(_pitch(down, flex), abd), th_yaw)
+    fa = _yaw(_roll(_pitch(down, flex + elbow_flex), abd * 0.6), th_yaw)
+    elbow = sh + s.upper_arm * ua
+    wrist = elbow + s.forearm * fa
+    side_v = _yaw(np.broadcast_to(_vec(side, 0, 0), (T, 3)), th_yaw)
+    fwd_v = _yaw(np.broadcast_to(_vec(0, 0, 1), (T, 3)), th_yaw)
+    pinky = wrist + 0.055 * H * fa + 0.012 * H * side_v
+    index = wrist + 0.06 * H * fa - 0.006 * H * side_v + 0.01 * H * fwd_v
+    thumb = wrist + 0.035 * H * fa + 0.02 * H * fwd_v
+    return elbow, wrist, pinky, index, thumb
+
+
+def head_and_face(s: Subject, midsh: np.ndarray, d: np.ndarray):
+    """Head centre ([T, 3], m), partly re-centred over the pelvis, and the 11 face joints.
+
+    Returns ``head`` and a list of 11 [T, 3] arrays in MediaPipe order (nose, eyes, ears,
+    mouth).
+    """
+    T, H = len(d), s.height
+    head = midsh + np.stack([-0.4 * d, np.full(T, 0.112 * H), np.full(T, 0.012 * H)], -1)
 
     def face(dl, du, df):
         return head + _vec(dl, du, df) * H / 1.66
 
-    nose = face(0, -0.005, 0.1)
-    joints = np.stack(
-        [
-            nose,
-            face(0.015, 0.03, 0.085), face(0.032, 0.032, 0.08), face(0.048, 0.03, 0.07),
-            face(-0.015, 0.03, 0.085), face(-0.032, 0.032, 0.08), face(-0.048, 0.03, 0.07),
-            face(0.075, 0.01, 0.0), face(-0.075, 0.01, 0.0),
-            face(0.025, -0.04, 0.085), face(-0.025, -0.04, 0.085),
-            sh_l, sh_r, el_l, el_r, wr_l, wr_r, pk_l, pk_r, ix_l, ix_r, tb_l, tb_r,
-            hip_l, hip_r, knee_l, knee_r, ankle_l, ankle_r, heel_l, heel_r, toe_l, toe_r,
-        ],
-        axis=1,
-    )  # fmt: skip
+    points = [
+        face(0, -0.005, 0.1),
+        face(0.015, 0.03, 0.085), face(0.032, 0.032, 0.08), face(0.048, 0.03, 0.07),
+        face(-0.015, 0.03, 0.085), face(-0.032, 0.032, 0.08), face(-0.048, 0.03, 0.07),
+        face(0.075, 0.01, 0.0), face(-0.075, 0.01, 0.0),
+        face(0.025, -0.04, 0.085), face(-0.025, -0.04, 0.085),
+    ]  # fmt: skip
+    return head, points
 
-    # torso cross-sections: centre on the (bowed) spine line, yaw and roll blended
-    lv = TORSO_LEVELS
+
+def torso_sections(s: Subject, midhip, midsh, pel_yaw, pel_roll, th_yaw, sh_roll) -> np.ndarray:
+    """Torso cross-sections [T, len(TORSO_LEVELS), N_SECTION, 3] (m) for the silhouette.
+
+    Centres lie on the (bowed) spine line from ``midhip`` to ``midsh`` ([T, 3]); yaw and
+    roll ([T], radians) are blended from pelvis to shoulders. The silhouette-only contour
+    cue: a waist indentation on the concave side, a flank/rib bulge on the convex side.
+    """
+    T, H, lv = len(midhip), s.height, TORSO_LEVELS
     g = s.girth * H / 1.66
     half_w = np.array([0.175, 0.16, 0.128, 0.148, 0.155, 0.0]) * g
     half_w[-1] = s.shoulder_half + 0.03 * H
     half_d = np.array([0.11, 0.1, 0.09, 0.11, 0.1, 0.07]) * g
-    # silhouette-only contour: waist indentation on the concave side, flank/rib bulge on the convex
     asym = np.array([0.0, 0.25, 1.0, 0.35, 0.1, 0.0]) * s.waist_asym + np.array(
         [0, 0, 0, 1.0, 0.5, 0]
     ) * s.chest_asym
@@ -308,18 +370,57 @@ def simulate(s: Subject, T: int, fps: float, rng: np.random.Generator) -> Motion
     dep = half_d[:, None] * np.sin(ang)[None]
     sect = np.stack([lat, np.zeros_like(lat), dep], -1)  # [L, S, 3]
     sect = np.broadcast_to(sect, (T, *sect.shape))
-    torso = centres[:, :, None] + _yaw(_roll(sect, roll_lv[..., None]), yaw_lv[..., None])
+    return centres[:, :, None] + _yaw(_roll(sect, roll_lv[..., None]), yaw_lv[..., None])
 
-    # ground contact: lowest foot point on the floor
-    feet = np.stack([heel_l, heel_r, toe_l, toe_r], 1)
-    lift = feet[..., 1].min(1) - 0.004 * H
-    off = np.stack([np.zeros(T), -lift, np.zeros(T)], -1)
+
+def ground_offset(feet: np.ndarray, height: float) -> np.ndarray:
+    """Vertical shift [T, 3] (m) that puts the lowest foot point of each frame on the floor.
+
+    ``feet`` [T, K, 3] are the foot joints (heels, toes). After the shift the lowest one
+    sits at ``u = 0.004 * height`` (the joint is a marker above the sole), so the shift
+    makes the body's vertical bob.
+    """
+    T = len(feet)
+    lift = feet[..., 1].min(1) - 0.004 * height
+    return np.stack([np.zeros(T), -lift, np.zeros(T)], -1)
+
+
+def simulate(s: Subject, T: int, fps: float, rng: np.random.Generator) -> Motion:
+    """Walk ``T`` frames at ``fps``: day-to-day variation from ``rng``, timing in seconds.
+
+    The forward progression is *not* included (the renderer moves the body frame along
+    the path); feet are placed on the ground by shifting the body so the lowest foot
+    point touches the floor (:func:`ground_offset`, which makes the vertical bob).
+    """
+    v = draw_day_variation(s, rng)
+    hip_amp = hip_amplitude(s)
+    phl, phr = gait_phases(v, T, fps)
+    midhip, hip_l, hip_r, pel_yaw, pel_roll = pelvis_pose(s, v, phl)
+    knee_l, ankle_l, heel_l, toe_l = leg_chain(s, hip_l, phl, hip_amp)
+    knee_r, ankle_r, heel_r, toe_r = leg_chain(s, hip_r, phr, hip_amp)
+    midsh, sh_l, sh_r, d, th_yaw, sh_roll = trunk_pose(s, v, midhip, pel_yaw, phl)
+    # each arm swings with the opposite leg
+    el_l, wr_l, pk_l, ix_l, tb_l = arm_chain(s, sh_l, phr, v.amp_l, +1, th_yaw)
+    el_r, wr_r, pk_r, ix_r, tb_r = arm_chain(s, sh_r, phl, v.amp_r, -1, th_yaw)
+    head, face = head_and_face(s, midsh, d)
+    joints = np.stack(
+        [
+            *face,
+            sh_l, sh_r, el_l, el_r, wr_l, wr_r, pk_l, pk_r, ix_l, ix_r, tb_l, tb_r,
+            hip_l, hip_r, knee_l, knee_r, ankle_l, ankle_r, heel_l, heel_r, toe_l, toe_r,
+        ],
+        axis=1,
+    )  # fmt: skip
+    torso = torso_sections(s, midhip, midsh, pel_yaw, pel_roll, th_yaw, sh_roll)
+
+    off = ground_offset(np.stack([heel_l, heel_r, toe_l, toe_r], 1), s.height)
     joints = joints + off[:, None]
     torso = torso + off[:, None, None]
     head = head + off
 
-    truth = _truth(joints, p, stride_t, s, twist, amp_l, amp_r)
-    return Motion(joints=joints.astype(np.float64), torso=torso, head=head, head_radius=hw, truth=truth)
+    truth = _truth(joints, v.p, v.stride_t, s, v.twist, v.amp_l, v.amp_r)
+    return Motion(joints=joints.astype(np.float64), torso=torso, head=head,
+                  head_radius=0.047 * s.height, truth=truth)
 
 
 def _tilt(left: np.ndarray, right: np.ndarray) -> np.ndarray:
