@@ -88,8 +88,7 @@ def detect_peaks(x: np.ndarray, distance: int, rel_prominence: float = 0.25) -> 
     finite = np.isfinite(x)
     if finite.sum() < 5:
         return np.zeros(0, int)
-    lo, hi = np.percentile(x[finite], [5, 95])
-    prom = max(rel_prominence * (hi - lo), 1e-9)
+    prom = max(rel_prominence * robust_range(x), 1e-9)
     out = []
     for a, b in runs(finite):
         if b - a < 3:
@@ -458,18 +457,13 @@ def local_normalise(x: np.ndarray, window: int) -> np.ndarray:
 
     Shapes: [T] → [T] (NaN kept).
     """
-    from scipy.ndimage import uniform_filter1d
-
     f = np.isfinite(x)
     if f.sum() < 3:
         return x
     w = max(int(window), 3)
-    xf = np.where(f, x, 0.0)
-    n = uniform_filter1d(f.astype(float), w, mode="constant")
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean = uniform_filter1d(xf, w, mode="constant") / n
-        d = np.where(f, x - mean, 0.0)
-        rms = np.sqrt(uniform_filter1d(d * d, w, mode="constant") / n)
+    mean = moving_mean(x, w)
+    with np.errstate(invalid="ignore", divide="ignore"):  # running sums may dip below 0
+        rms = np.sqrt(moving_mean((x - mean) ** 2, w))
         out = (x - mean) / rms
     return np.where(f & (rms > 0), out, np.nan)
 

@@ -24,6 +24,26 @@ def time_mask(seq_lens: Tensor | None, frames: int, batch: int, device) -> Tenso
     return torch.arange(frames, device=device).unsqueeze(0) < seq_lens.unsqueeze(1)
 
 
+def visible_keypoints(pose: Tensor, seq_lens: Tensor | None = None) -> tuple[Tensor, Tensor, Tensor]:
+    """Keypoints split into positions, scores and where they are usable.
+
+    A joint is usable where its score is > 0, its position and score are finite and its frame
+    lies within ``seq_lens``; positions of unusable joints are set to 0.
+
+    Shapes:
+        pose: [N, T, V, >=3] (x, y, score) -> xy [N, T, V, 2] float, score [N, T, V] float,
+        valid [N, T, V] bool.
+    """
+    pose = pose.float()
+    n, t = pose.shape[:2]
+    xy, score = pose[..., :2], pose[..., 2]
+    valid = (score > 0) & torch.isfinite(xy).all(-1) & torch.isfinite(score)
+    tmask = time_mask(seq_lens, t, n, pose.device)
+    if tmask is not None:
+        valid = valid & tmask[:, :, None]
+    return torch.where(valid[..., None], xy, torch.zeros_like(xy)), score, valid
+
+
 def temporal_max(x: Tensor, seq_lens: Tensor | None = None, dim: int = 2) -> Tensor:
     """Max over the time axis, over each sequence's first ``seq_lens[i]`` frames only.
 

@@ -19,7 +19,7 @@ import torch
 from torch import Tensor, nn
 
 import graphs
-from gaitpose.models.heads import time_mask
+from gaitpose.models.heads import visible_keypoints
 
 #: Per-frame measures (each summarised by its mean and standard deviation over the clip).
 FRAME_MEASURES: tuple[str, ...] = (
@@ -83,14 +83,7 @@ class ClipMeasures(nn.Module):
         self.joints = {name: layout.index(name) for name in _JOINTS}
 
     def forward(self, pose: Tensor, seq_lens: Tensor | None = None) -> Tensor:
-        pose = pose.float()
-        n, t = pose.shape[:2]
-        xy, score = pose[..., :2], pose[..., 2]
-        valid = (score > 0) & torch.isfinite(xy).all(-1) & torch.isfinite(score)
-        tmask = time_mask(seq_lens, t, n, pose.device)
-        if tmask is not None:
-            valid = valid & tmask[:, :, None]
-        xy = torch.where(valid[..., None], xy, torch.zeros_like(xy))
+        xy, _, valid = visible_keypoints(pose, seq_lens)
         p = {k: xy[:, :, j] for k, j in self.joints.items()}
         ok = {k: valid[:, :, j] for k, j in self.joints.items()}
         frames = self.frame_measures(p, ok)

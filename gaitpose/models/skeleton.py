@@ -36,6 +36,7 @@ from gaitpose.models.heads import (
     init_like_opengait,
     temporal_max,
     time_mask,
+    visible_keypoints,
 )
 from gaitpose.models.measure_tokens import MeasureToken
 
@@ -184,14 +185,7 @@ class PoseNormalizer(nn.Module):
                 f"pose must be [N, T, {self.layout.num_joints}, 3] for layout {self.layout.name}, "
                 f"got {tuple(pose.shape)}"
             )
-        pose = pose.float()
-        n, t = pose.shape[:2]
-        xy, score = pose[..., :2], pose[..., 2]
-        valid = (score > 0) & torch.isfinite(xy).all(-1) & torch.isfinite(score)
-        tmask = time_mask(seq_lens, t, n, pose.device)
-        if tmask is not None:
-            valid = valid & tmask[:, :, None]
-        xy = torch.where(valid[..., None], xy, torch.zeros_like(xy))
+        xy, score, valid = visible_keypoints(pose, seq_lens)
         vf = valid.float()
 
         # centre: mid-hip, else mean of valid joints

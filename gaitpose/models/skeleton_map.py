@@ -30,7 +30,7 @@ from gaitpose.models.heads import (
     horizontal_pooling,
     init_like_opengait,
     temporal_max,
-    time_mask,
+    visible_keypoints,
 )
 from gaitpose.models.resnet import ResNet9
 
@@ -68,14 +68,7 @@ class SkeletonMapRenderer(nn.Module):
             pose = graphs.mediapipe_to_coco(pose)
         if pose.dim() != 4 or pose.shape[2] != 17 or pose.shape[-1] < 3:
             raise ValueError(f"pose must be [N, T, 17 or 33, 3], got {tuple(pose.shape)}")
-        pose = pose.float()
-        n, t = pose.shape[:2]
-        xy, score = pose[..., :2], pose[..., 2]
-        ok = (score > 0) & torch.isfinite(xy).all(-1) & torch.isfinite(score)
-        tmask = time_mask(seq_lens, t, n, pose.device)
-        if tmask is not None:
-            ok = ok & tmask[:, :, None]
-        xy = torch.where(ok[..., None], xy, torch.zeros_like(xy))
+        xy, _, ok = visible_keypoints(pose, seq_lens)
         vf = ok.float()
         lh, rh = self.hips
         hips_ok = ok[..., lh] & ok[..., rh]
