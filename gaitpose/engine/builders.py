@@ -138,6 +138,10 @@ def ensure_dataset(cfg: Mapping) -> Path:
     return root
 
 
+#: ``data_cfg.synth`` arguments that change a cohort, as cohort.json records them
+COHORT_ARGUMENTS: tuple[str, ...] = ("sequences", "frames", "seed", "view", "test_fraction", "val_fraction")
+
+
 def check_cohort(root: Path, spec: Mapping) -> None:
     """Refuse a synthetic cohort at ``root`` that ``data_cfg.synth`` would not have made."""
     import json
@@ -149,9 +153,9 @@ def check_cohort(root: Path, spec: Mapping) -> None:
     except (OSError, ValueError):
         raise ConfigError(f"{root}: no readable cohort.json, but data_cfg.synth is set; "
                           f"delete the folder to make the cohort again") from None
-    made = {"generator_version": meta.get("generator_version"),
-            **{k: meta.get(k) for k in ("sequences", "frames", "seed", "view") if k in spec}}
-    want = {"generator_version": GENERATOR_VERSION, **{k: spec[k] for k in ("sequences", "frames", "seed", "view") if k in spec}}
+    keys = [k for k in COHORT_ARGUMENTS if k in spec]
+    made = {"generator_version": meta.get("generator_version"), **{k: meta.get(k) for k in keys}}
+    want = {"generator_version": GENERATOR_VERSION, **{k: spec[k] for k in keys}}
     if made != want:
         raise ConfigError(f"{root}: the cohort there was made with {made}, data_cfg.synth asks for {want}; "
                           f"delete the folder to make it again")

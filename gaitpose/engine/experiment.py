@@ -110,12 +110,18 @@ def cell_config(cfg: Mapping, setting: Mapping, seed: int) -> dict:
     return resolved
 
 
-def _machine() -> str:
+def _machine(cfg: Mapping) -> str:
+    """The machine line of results.md: device, Python, torch and the training precision."""
     import torch
+
+    from gaitpose.engine.distributed import resolve_device
+    from gaitpose.engine.trainer import autocast_dtype
 
     cpu = platform.processor() or platform.machine()
     dev = torch.cuda.get_device_name(0) if torch.cuda.is_available() else f"CPU ({os.cpu_count()} cores, {cpu})"
-    return f"{dev}; Python {platform.python_version()}; torch {torch.__version__}"
+    dtype = autocast_dtype(cfg["trainer_cfg"], resolve_device(cfg["trainer_cfg"]["device"]))
+    precision = {None: "float32", torch.float16: "float16 autocast", torch.bfloat16: "bfloat16 autocast"}[dtype]
+    return f"{dev}; Python {platform.python_version()}; torch {torch.__version__}; training in {precision}"
 
 
 def _evaluations(setting: Mapping) -> list[tuple[str, str, tuple[str, ...]]]:
@@ -264,7 +270,7 @@ def run_experiment(
     atomic_write_text(out / "results.csv", df.to_csv(index=False))
     wall = None if report_only else time.perf_counter() - t_start
     atomic_write_text(out / "results.md", results_markdown(
-        df, cfg, preds, _machine(), wall_seconds=wall, jobs=jobs, missing=missing, failed=failed))
+        df, cfg, preds, _machine(cfg), wall_seconds=wall, jobs=jobs, missing=missing, failed=failed))
     base = baselines(df, preds, "test")
     plot_macro_f1(df, out / "results_macro_f1.png", base["majority"]["macro_f1"] if base else None)
     if failed:

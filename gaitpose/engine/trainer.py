@@ -225,7 +225,8 @@ class Run:
     run_dir: Path
     info: gdist.DistInfo
     device: torch.device
-    amp: bool
+    amp: bool  # float16 autocast with a gradient scaler (CUDA)
+    autocast_dtype: torch.dtype | None  # float16 (CUDA), bfloat16 (cpu_bf16) or None
     modalities: tuple[str, ...]
     dataset: Dataset
     identity_names: list[str]  # the triplet identities, sorted (saved in checkpoints)
@@ -258,6 +259,7 @@ def setup(cfg: dict, run_dir: Path, info: gdist.DistInfo, device: torch.device) 
     restored from ``run_dir``'s latest checkpoint when there is one."""
     tr = cfg["trainer_cfg"]
     amp = bool(tr["enable_float16"]) and device.type == "cuda"
+    dtype = autocast_dtype(tr, device)
     configure_torch(tr, device)
     resume_path = find_resume(run_dir)
     state = load_checkpoint(resume_path) if resume_path else None
@@ -275,7 +277,8 @@ def setup(cfg: dict, run_dir: Path, info: gdist.DistInfo, device: torch.device) 
     seed_everything(int(tr["seed"]))  # identical initial weights on every rank
     model = builders.build_model(cfg, getattr(dataset, "layout", None)).to(device)
     optimizer = builders.build_optimizer(cfg, model.parameters())
-    run = Run(cfg=cfg, run_dir=run_dir, info=info, device=device, amp=amp, modalities=modalities,
+    run = Run(cfg=cfg, run_dir=run_dir, info=info, device=device, amp=amp, autocast_dtype=dtype,
+              modalities=modalities,
               dataset=dataset, identity_names=names, identity_of=identity_of, model=model, net=model,
               loss_fn=builders.build_loss(cfg, distributed=info.enabled).to(device), optimizer=optimizer,
               scheduler=builders.build_scheduler(cfg, optimizer),
@@ -284,6 +287,29 @@ def setup(cfg: dict, run_dir: Path, info: gdist.DistInfo, device: torch.device) 
         restore(run, state, resume_path)
     run.model, run.net = wrap_for_ddp(model, info, device, bool(tr["find_unused_parameters"]))
     return run
+
+
+def native_cpu_bf16() -> bool:
+    """Whether this CPU multiplies bfloat16 natively (AMX-BF16 tiles or AVX512-BF16)."""
+    cpu = torch.cpu
+    checks = ("_is_amx_tile_supported", "_is_avx512_bf16_supported")
+    return any(bool(getattr(cpu, name, lambda: False)()) for name in checks)
+
+
+def autocast_dtype(tr: Mapping, device: torch.device) -> torch.dtype | None:
+    """The training autocast dtype: float16 on CUDA with ``enable_float16``, bfloat16 on a CPU
+    with ``cpu_bf16`` and native bf16 units (emulated bf16 is slower than float32), else None."""
+    if device.type == "cuda":
+        return torch.float16 if tr["enable_float16"] else None
+    if device.type == "cpu" and tr.get("cpu_bf16") and native_cpu_bf16():
+        return torch.bfloat16
+    return None
+
+
+def mixed_precision(run: Run):
+    """The autocast context of the run's forward passes (a no-op without mixed precision)."""
+    dtype = run.autocast_dtype
+    return torch.autocast(run.device.type, dtype=dtype or torch.float32, enabled=dtype is not None)
 
 
 def configure_torch(tr: Mapping, device: torch.device) -> None:
@@ -391,7 +417,7 @@ def step(run: Run, batch: Mapping) -> dict[str, float]:
     inputs = {m: batch[m].to(device, non_blocking=True) for m in run.modalities}
     labels = builders.label_map(run.cfg)[batch["labels"]].to(device)
     ids = run.identity_of[batch["index"]].to(device)
-    with torch.autocast(device.type, dtype=torch.float16, enabled=run.amp):
+    with mixed_precision(run):
         out = run.net(**inputs, seq_lens=batch["seq_lens"].to(device))
     out = {key: (v.float() if torch.is_tensor(v) and v.is_floating_point() else v) for key, v in out.items()}
     loss, parts = run.loss_fn(out, labels, ids)
@@ -474,7 +500,7 @@ def _precise_bn(run: Run) -> int:
     stream_seed = derive_seed(run.seed, 0x9BE5)
     try:
         torch.manual_seed(stream_seed)
-        with torch.autocast(run.device.type, dtype=torch.float16, enabled=run.amp):
+        with mixed_precision(run):
             return precise_bn(run.model, training_loader(run, 0, stream_seed),
                               num_batches=int(run.cfg["trainer_cfg"]["precise_bn_batches"]))
     finally:

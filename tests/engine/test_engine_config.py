@@ -80,6 +80,11 @@ def test_a_stale_synthetic_cohort_is_refused(tmp_path):
         ensure_dataset(cfg)
     spec["seed"] = 1
     assert ensure_dataset(cfg) == root
+    spec["val_fraction"] = 0.35  # another split of the same sequences: stale too
+    with pytest.raises(ConfigError, match="val_fraction"):
+        ensure_dataset(cfg)
+    spec["val_fraction"] = 0.2
+    assert ensure_dataset(cfg) == root
     fresh = tmp_path / "fresh"
     cfg["data_cfg"]["dataset_root"] = str(fresh)
     assert ensure_dataset(cfg) == fresh and (fresh / "cohort.json").is_file()

@@ -286,3 +286,40 @@ def test_multi_clip_testing_averages_window_logits(fake_config, tmp_path):
     fake_config["evaluator_cfg"]["sampler"] = {"clip_frames": 5, "clip_stride": 3}
     rep = evaluate(fake_config, ckpt, progress=False)
     assert rep["test_clip_frames"] == 5 and rep["n"] == 6
+
+
+def test_autocast_dtype_per_device_and_cpu_support(monkeypatch):
+    from gaitpose.engine import trainer
+
+    cuda, cpu = torch.device("cuda"), torch.device("cpu")
+    assert trainer.autocast_dtype({"enable_float16": True}, cuda) is torch.float16
+    assert trainer.autocast_dtype({"enable_float16": False}, cuda) is None
+    assert trainer.autocast_dtype({"enable_float16": True}, cpu) is None  # float16 is CUDA's
+    monkeypatch.setattr(trainer, "native_cpu_bf16", lambda: True)
+    assert trainer.autocast_dtype({"enable_float16": True, "cpu_bf16": True}, cpu) is torch.bfloat16
+    monkeypatch.setattr(trainer, "native_cpu_bf16", lambda: False)  # emulated bf16: stay in float32
+    assert trainer.autocast_dtype({"enable_float16": True, "cpu_bf16": True}, cpu) is None
+
+
+@pytest.mark.parametrize("native", [True, False])
+def test_cpu_bf16_trains_the_forward_in_bfloat16(fake_config, tmp_path, monkeypatch, native):
+    from gaitpose.engine import trainer
+
+    monkeypatch.setattr(trainer, "native_cpu_bf16", lambda: native)
+    seen = []
+    real_step = trainer.step
+
+    def watching_step(run, batch):
+        handle = run.model.sil.register_forward_hook(lambda m, i, o: seen.append(o.dtype))
+        try:
+            return real_step(run, batch)
+        finally:
+            handle.remove()
+
+    monkeypatch.setattr(trainer, "step", watching_step)
+    fake_config["trainer_cfg"].update(device="cpu", cpu_bf16=True)
+    ckpt = train(fake_config, tmp_path / "run")
+    assert seen and set(seen) == {torch.bfloat16 if native else torch.float32}
+    state = torch.load(ckpt, weights_only=True)
+    assert all(v.dtype != torch.bfloat16 for v in state["model"].values())  # weights stay float32
+    assert all(math.isfinite(r["loss"]) for r in read_train_log(tmp_path / "run"))
