@@ -14,6 +14,11 @@ Examples::
     PYTHONPATH=. python experiments/benchmarks/model_speed.py --p 2 --k 2 --frames 10 \
         --channels 16,32,64,128
 
+    # CPU with AMX / AVX512-BF16: bf16 autocast against float32 (the quick grid's widths)
+    PYTHONPATH=. python experiments/benchmarks/model_speed.py --p 8 --k 2 --frames 8 \
+        --channels 8,16,32,64 --pose-channels 16,32,64 --layout mediapipe33 --streams \
+        --threads 1 --steps 8 --warmup 2 --amp bf16 --amp-baseline --skip-graph-bench
+
     # GPU, the reference configuration with bf16 autocast
     PYTHONPATH=. python experiments/benchmarks/model_speed.py --device cuda --amp bf16 \
         --steps 20 --warmup 5 --json model_speed_gpu.json
@@ -89,6 +94,16 @@ def time_steps(
     return times, cpu
 
 
+def time_against_float32(build, batch, device, args, amp_median: float) -> float:
+    """The autocast step time over the same model's float32 step time (same initial weights)."""
+    torch.manual_seed(0)
+    times, _ = time_steps(build(), batch, device, args.steps, args.warmup, None)
+    ratio = amp_median / statistics.median(times)
+    print(f"  {'':13s} float32 {statistics.median(times) * 1000:9.1f} ms/step wall: "
+          f"{args.amp} / float32 = {ratio:.3f}")
+    return ratio
+
+
 def _plot(results: dict, path: str) -> None:
     import matplotlib
 
@@ -134,7 +149,10 @@ def main(argv=None) -> int:
     ap.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1 ...")
     ap.add_argument("--streams", action="store_true",
                     help="skeleton input: joint, bone, joint-motion and bone-motion channels")
-    ap.add_argument("--amp", choices=["bf16", "fp16"], help="autocast dtype (GPU)")
+    ap.add_argument("--amp", choices=["bf16", "fp16"],
+                    help="autocast dtype (GPU; bf16 also on a CPU with AMX / AVX512-BF16)")
+    ap.add_argument("--amp-baseline", action="store_true",
+                    help="also time every model in float32 and print the autocast / float32 ratio")
     ap.add_argument("--threads", type=int, help="torch CPU threads")
     ap.add_argument("--models", default="ScoNet,SkeletonGCN,FusionScoNet",
                     help="comma list of models to time (ratios need ScoNet and the other)")  # fmt: skip
@@ -186,6 +204,8 @@ def main(argv=None) -> int:
                           "cpu_s": cpu, "params": n_params}  # fmt: skip
         print(f"  {label:13s} {n_params / 1e6:6.2f} M params   {med[label] * 1000:9.1f} ms/step wall"
               f"   {cmed[label] * 1000:9.1f} ms/step process CPU (median of {len(times)})")  # fmt: skip
+        if args.amp and args.amp_baseline:
+            results[label]["over_float32"] = time_against_float32(build, batch, device, args, med[label])
         del model
     if "ScoNet" in med and "FusionScoNet" in med:
         ratio = med["FusionScoNet"] / med["ScoNet"]

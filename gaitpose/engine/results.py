@@ -293,6 +293,13 @@ def results_markdown(
     return "\n".join(line for line in lines if line is not None) + "\n"
 
 
+def bar_label(setting: str, evaluated_with: str) -> str:
+    """A bar's tick label: the setting (a ``late-average(a, b)`` name broken after its
+    parenthesis and commas, so neighbouring labels do not overlap), then the evaluation."""
+    name = setting.replace("(", "\n(").replace(", ", ",\n")
+    return name if evaluated_with == "all" else f"{name}\n({evaluated_with.replace('_', ' ')})"
+
+
 def plot_macro_f1(df, path: str | os.PathLike, baseline: float | None = None) -> Path:
     """Bars of macro-F1 (mean ± std over seeds) per setting and evaluation: validation (light)
     beside test (dark); ``baseline``: the test split's majority-class macro-F1 (dashed)."""
@@ -304,8 +311,7 @@ def plot_macro_f1(df, path: str | os.PathLike, baseline: float | None = None) ->
     summ = summarise(df)
     test = summ[summ["split"] == "test"].reset_index(drop=True)
     val = summ[summ["split"] == "val"].set_index(["setting", "evaluated_with"])
-    labels = [s if e == "all" else f"{s}\n({e.replace('_', ' ')})"
-              for s, e in zip(test["setting"], test["evaluated_with"])]
+    labels = [bar_label(s, e) for s, e in zip(test["setting"], test["evaluated_with"])]
     x = np.arange(len(labels))
     fig, ax = plt.subplots(figsize=(max(4.0, 1.2 * len(labels)), 3.8), dpi=120)
     vmean = [val["macro_f1_mean"].get((s, e), np.nan) for s, e in zip(test["setting"], test["evaluated_with"])]

@@ -14,7 +14,9 @@ Fusion modes:
   ``w = softmax(WEIGHT_SCALE * fusion_logits)`` (two parameters, starting at an even split), trained by a
   cross-entropy on the fused prediction whose gradient reaches only ``w`` (the streams'
   logits are detached there). So the weights follow how good each stream's *prediction* is,
-  and a weak stream cannot dilute the vote part by part as in ``concat``. Output
+  and a weak stream cannot dilute the vote part by part as in ``concat``. The skeleton
+  stream's prediction is its parts' mean, or with ``SkeletonOptions.measure_weight`` a mean
+  that gives its measure token that share (here and in its own output at eval). Output
   ``logits`` [N, K, 1] (the fused prediction), ``embeddings`` [N, 256, 16 + P] (both
   streams, for inspection), ``streams`` {``sils``, ``pose``: {embeddings, logits}}.
 * ``concat``: the tokens are simply concatenated.
@@ -270,15 +272,17 @@ class FusionScoNet(nn.Module):
         streams = {}
         if emb_s is not None:
             streams["sils"] = {"embeddings": emb_s, "logits": self.sil_bnnecks(emb_s)[1]}
-        if emb_p is not None:
-            streams["pose"] = {"embeddings": emb_p, "logits": self.pose_bnnecks(emb_p)[1]}
+        if emb_p is not None:  # the skeleton's prediction weighs its measure token (measure_weight)
+            logits_p = self.pose_bnnecks(emb_p)[1]
+            prediction_p = self.pose.weigh_parts(logits_p)
+            streams["pose"] = {"embeddings": emb_p, "logits": logits_p if self.training else prediction_p}
         if len(streams) == 1:  # a stream alone: its own part logits are the prediction
             (only,) = streams.values()
             return {**only, "streams": streams}
         w = self.stream_weights()
         ws, wp = w[0] * keep_s.float(), w[1] * keep_p.float()
         ls = streams["sils"]["logits"].float().mean(-1).detach()
-        lp = streams["pose"]["logits"].float().mean(-1).detach()
+        lp = prediction_p.float().mean(-1).detach()
         fused = (ws[:, None] * ls + wp[:, None] * lp) / (ws + wp)[:, None]
         return {
             "embeddings": torch.cat([emb_s, emb_p], -1),

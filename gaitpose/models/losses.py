@@ -46,36 +46,29 @@ def gather_for_triplet(embeddings: Tensor, identities: Tensor) -> tuple[Tensor, 
 
 
 def cross_entropy_parts(
-    logits: Tensor, labels: Tensor, scale: float = 16.0, label_smoothing: float = 0.1,
-    rows: Tensor | None = None,
+    logits: Tensor, labels: Tensor, scale: float = 16.0, label_smoothing: float = 0.1
 ) -> Tensor:
-    """Cross-entropy of every part's scaled logits against the sequence label, averaged
-    (over the samples in ``rows`` only when given; 0, still differentiable, when none is).
+    """Cross-entropy of every part's scaled logits against the sequence label, averaged.
 
     Shapes:
-        logits: [N, K, P], labels: [N], rows [N] bool or None -> scalar.
+        logits: [N, K, P], labels: [N] -> scalar.
     """
-    if rows is not None:
-        if not rows.any():
-            return logits.float().sum() * 0.0
-        logits, labels = logits[rows], labels[rows]
     n, _, p = logits.shape
     target = labels.reshape(n, 1).expand(n, p)
     return F.cross_entropy(logits.float() * scale, target, label_smoothing=label_smoothing)
 
 
 def triplet_batch_all(
-    embeddings: Tensor, identities: Tensor, margin: float = 0.2, samples: Tensor | None = None
+    embeddings: Tensor, identities: Tensor, margin: float = 0.2
 ) -> tuple[Tensor, Tensor, Tensor]:
-    """Batch-all triplet loss per part, averaged over non-zero triplets, then over parts
-    (triplets of the samples in ``samples`` only, when given).
+    """Batch-all triplet loss per part, averaged over non-zero triplets, then over parts.
 
     Returns:
         loss (scalar), fraction of triplets with non-zero loss (scalar, no grad),
         per-part loss [P].
 
     Shapes:
-        embeddings: [N, C, P], identities: [N], samples [N] bool or None.
+        embeddings: [N, C, P], identities: [N].
     """
     x = embeddings.float().permute(2, 0, 1)  # [p, n, c]
     sq = (x**2).sum(-1)
@@ -83,8 +76,6 @@ def triplet_batch_all(
     d = F.relu(d2).sqrt()  # [p, n, n]
     same = identities[:, None] == identities[None, :]  # [n, n]
     valid = same[:, :, None] & ~same[:, None, :]  # [a, pos, neg]
-    if samples is not None:
-        valid = valid & samples[:, None, None] & samples[None, :, None] & samples[None, None, :]
     loss = F.relu(d[:, :, :, None] - d[:, :, None, :] + margin) * valid  # [p, a, pos, neg]
     loss = loss.flatten(1)
     nonzero = (loss > 0).sum(-1).float()
@@ -92,17 +83,6 @@ def triplet_batch_all(
     total = valid.sum() * x.shape[0]
     active = nonzero.sum() / total if total > 0 else loss.new_zeros(())
     return per_part.mean(), active.detach(), per_part
-
-
-def fusion_fold(identities: Tensor, fraction: float) -> Tensor:
-    """Whether each identity is in the fusion fold: a fixed share ``fraction`` of the
-    identity numbers (a multiplicative hash of the number, the same in every batch and run).
-
-    Shapes:
-        identities: [N] integer -> [N] bool.
-    """
-    h = (identities.long() * 2654435761) % (1 << 32)
-    return h.double() / float(1 << 32) < fraction
 
 
 class ScoNetMTLoss(nn.Module):
@@ -129,14 +109,6 @@ class ScoNetMTLoss(nn.Module):
     ScoNet-MT loss plus ``ce_weight`` times the cross-entropy of the fused prediction
     ``out["logits"]`` (when both streams are present); ``ce``, ``triplet`` and
     ``active_frac`` are then the streams' means, ``acc`` the fused prediction's.
-
-    Fusion fold (``fusion_holdout`` = f > 0, late fusion only): the identities of a fixed share
-    f of the training subjects (:func:`fusion_fold`) train only the fused prediction's weights,
-    and the streams' ScoNet-MT losses see only the other subjects. The fusion weights then
-    follow how well each stream predicts subjects it was not trained on: fitted on the
-    training subjects' own predictions, they favour the stream that fits the training set
-    best (the skeleton stream, w_pose 0.58-0.67 on the synthetic cohort, although it was the
-    weaker stream on held-out subjects).
     """
 
     def __init__(
@@ -147,12 +119,8 @@ class ScoNetMTLoss(nn.Module):
         label_smoothing: float = 0.1,
         margin: float = 0.2,
         gather: bool = False,
-        fusion_holdout: float = 0.0,
     ):
         super().__init__()
-        if not 0.0 <= fusion_holdout < 1.0:
-            raise ValueError("fusion_holdout must be in [0, 1)")
-        self.fusion_holdout = float(fusion_holdout)
         self.ce_weight, self.triplet_weight = ce_weight, triplet_weight
         self.scale, self.label_smoothing, self.margin, self.gather = (
             scale, label_smoothing, margin, gather,
@@ -171,46 +139,35 @@ class ScoNetMTLoss(nn.Module):
         if not streams:
             total, ce, trip, active = self._mt_terms(out, labels, ids)
         else:
-            total, ce, trip, active = self._stream_terms(out, labels, ids)
+            # one ScoNet-MT loss per stream (neither starves), plus the cross-entropy of the
+            # fused prediction when there is one (its gradient reaches only the fusion weights)
+            terms = [self._mt_terms(s, labels, ids) for s in streams.values()]
+            total = sum(t[0] for t in terms)
+            ce = torch.stack([t[1] for t in terms]).mean()
+            trip = torch.stack([t[2] for t in terms]).mean()
+            active = torch.stack([t[3] for t in terms]).mean()
+            if len(streams) > 1:
+                fused_ce = cross_entropy_parts(logits, labels, self.scale, self.label_smoothing)
+                total = total + self.ce_weight * fused_ce
         with torch.no_grad():
             acc = (logits.float().mean(-1).argmax(-1) == labels).float().mean()
         parts = {"ce": ce.detach(), "triplet": trip.detach(), "active_frac": active, "acc": acc}
         return total, parts
 
-    def _stream_terms(
-        self, out: dict, labels: Tensor, ids: Tensor
-    ) -> tuple[Tensor, Tensor, Tensor, Tensor]:
-        """Late fusion: one ScoNet-MT loss per stream (neither starves), plus the cross-entropy
-        of the fused prediction when both streams are present (its gradient reaches only the
-        fusion weights), the two on disjoint subjects when there is a fusion fold."""
-        streams = out["streams"]
-        holdout = self.fusion_holdout if len(streams) > 1 else 0.0
-        terms = [self._mt_terms(s, labels, ids, holdout) for s in streams.values()]
-        total = sum(t[0] for t in terms)
-        ce, trip, active = (torch.stack([t[i] for t in terms]).mean() for i in (1, 2, 3))
-        if len(streams) > 1:
-            fold = fusion_fold(ids, holdout) if holdout > 0 else torch.ones_like(ids, dtype=torch.bool)
-            total = total + self.ce_weight * cross_entropy_parts(
-                out["logits"], labels, self.scale, self.label_smoothing, rows=fold)
-        return total, ce, trip, active
-
     def _mt_terms(
-        self, out: dict[str, Tensor], labels: Tensor, ids: Tensor, holdout: float = 0.0
+        self, out: dict[str, Tensor], labels: Tensor, ids: Tensor
     ) -> tuple[Tensor, Tensor, Tensor, Tensor]:
-        """ScoNet-MT on one output (``embeddings``, ``logits``): total, ce, triplet, active;
-        without the fusion fold's samples when ``holdout`` > 0."""
+        """ScoNet-MT on one output (``embeddings``, ``logits``): total, ce, triplet, active."""
         logits, emb = out["logits"], out["embeddings"]
-        rest = ~fusion_fold(ids, holdout) if holdout > 0 else None
-        ce = cross_entropy_parts(logits, labels, self.scale, self.label_smoothing, rows=rest)
+        ce = cross_entropy_parts(logits, labels, self.scale, self.label_smoothing)
         total = self.ce_weight * ce
         if self.triplet_weight > 0:
             world = 1
             if self.gather:
                 emb, ids, world = gather_for_triplet(emb, ids)
-            rest = ~fusion_fold(ids, holdout) if holdout > 0 else None  # every rank's samples
-            trip, active, _ = triplet_batch_all(emb, ids, self.margin, samples=rest)
+            trip, active, _ = triplet_batch_all(emb, ids, self.margin)
             total = total + self.triplet_weight * trip * world
         else:
             with torch.no_grad():
-                trip, active, _ = triplet_batch_all(emb.detach(), ids, self.margin, samples=rest)
+                trip, active, _ = triplet_batch_all(emb.detach(), ids, self.margin)
         return total, ce, trip, active

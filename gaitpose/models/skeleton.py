@@ -70,6 +70,10 @@ class SkeletonOptions:
         dropout: dropout before each temporal convolution.
         measures: add the clip's asymmetry measures as one more part token
             (``gaitpose.models.measure_tokens.MeasureToken``).
+        measure_weight: with ``measures``, the measure token's share of the stream's
+            prediction (the part-averaged logits; the other parts share the rest equally);
+            None: an equal share with every part (1/P). Applied to the prediction only (eval
+            mode, and the late-fusion mix), not to the per-part training loss.
     """
 
     channels: tuple[int, ...] = (32, 64, 128)
@@ -82,6 +86,11 @@ class SkeletonOptions:
     kernel: int = 9
     dropout: float = 0.0
     measures: bool = False
+    measure_weight: float | None = None
+
+    def __post_init__(self):
+        if self.measure_weight is not None and not (self.measures and 0.0 <= self.measure_weight <= 1.0):
+            raise ValueError("measure_weight needs measures: true and a value in [0, 1]")
 
     @classmethod
     def of(cls, spec: SkeletonOptions | Mapping | None) -> SkeletonOptions:
@@ -418,6 +427,22 @@ class SkeletonEncoder(nn.Module):
             return tokens
         return torch.cat([tokens, self.measure_token(pose, seq_lens).to(tokens.dtype)], -1)
 
+    def weigh_parts(self, logits: Tensor) -> Tensor:
+        """Part logits rescaled so that their mean is the stream's prediction with the measure
+        token's share ``measure_weight`` (the other parts share the rest equally); unchanged
+        without a measure weight.
+
+        Shapes:
+            logits: [N, K, P] -> [N, K, P].
+        """
+        w = self.options.measure_weight
+        if w is None or self.measure_token is None:
+            return logits
+        p = logits.shape[-1]
+        scale = torch.full((p,), (1.0 - w) * p / (p - 1), device=logits.device, dtype=logits.dtype)
+        scale[-1] = w * p  # the measure token is the last part
+        return logits * scale
+
     def part_tokens(self, x: Tensor) -> Tensor:
         """Mean + max over each body-part group, then left-minus-right tokens.
 
@@ -475,4 +500,6 @@ class SkeletonGCN(nn.Module):
         affine = self.augment.draw_affine(pose.shape[0], pose.device)
         embeddings = self.fcs(self.encoder(pose, seq_lens, affine))
         _, logits = self.bnnecks(embeddings)
+        if not self.training:  # the prediction: the measure token's share (measure_weight)
+            logits = self.encoder.weigh_parts(logits)
         return {"embeddings": embeddings, "logits": logits}

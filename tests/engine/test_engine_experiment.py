@@ -184,3 +184,12 @@ def test_cells_run_before_a_new_config_key_still_count_as_the_same_config():
     assert not _same_config(old, {"trainer_cfg": {"total_iter": 6, "cudnn_benchmark": True}}, defaults)
     assert not _same_config(old, {"trainer_cfg": {"total_iter": 5, "new_key": 1}}, defaults)
     assert not _same_config({"trainer_cfg": {"total_iter": 5, "gone": 1}}, old, defaults)
+
+
+def test_bar_labels_break_long_setting_names():
+    from gaitpose.engine.results import bar_label
+
+    assert bar_label("skeleton-map", "all") == "skeleton-map"
+    assert bar_label("fused", "without_sils") == "fused\n(without sils)"
+    lines = bar_label("late-average(silhouette, skeleton)", "all").split("\n")
+    assert lines == ["late-average", "(silhouette,", "skeleton)"]

@@ -3,6 +3,7 @@
 import math
 
 import numpy as np
+import pytest
 import torch
 from modeltest_utils import POSE_NARROW, walking_pose
 
@@ -140,3 +141,44 @@ def test_the_token_learns_a_tilt_class_and_the_stream_has_ten_parts():
     out = model(walking_pose(2, 6, "mediapipe33"))
     assert out["logits"].shape == (2, 3, 10)
     assert np.isfinite(out["logits"].detach().numpy()).all()
+
+
+def _weighted_and_plain(model_cls, **kw):
+    """The same weights built with measure_weight 0.25 and without it."""
+    opts = {"channels": POSE_NARROW, "measures": True}
+    torch.manual_seed(0)
+    weighted = model_cls(num_classes=3, layout="mediapipe33", skeleton={**opts, "measure_weight": 0.25}, **kw)
+    plain = model_cls(num_classes=3, layout="mediapipe33", skeleton=opts, **kw)
+    plain.load_state_dict(weighted.state_dict())
+    return weighted, plain
+
+
+def test_measure_weight_sets_the_measure_tokens_share_of_the_prediction():
+    weighted, plain = _weighted_and_plain(SkeletonGCN)
+    pose = walking_pose(4, 6, "mediapipe33", seed=2)
+    raw = plain.eval()(pose)["logits"]
+    got = weighted.eval()(pose)["logits"].mean(-1)
+    want = 0.25 * raw[..., -1] + 0.75 * raw[..., :-1].mean(-1)
+    assert torch.allclose(got, want, atol=1e-6) and not torch.allclose(got, raw.mean(-1), atol=1e-3)
+    # training: the per-part logits (what the loss sees) are the plain ones
+    torch.manual_seed(1)
+    a = weighted.train()(pose)["logits"]
+    torch.manual_seed(1)
+    assert torch.equal(a, plain.train()(pose)["logits"])
+
+
+def test_measure_weight_in_late_fusion_and_its_options():
+    from gaitpose.models import FusionScoNet
+
+    weighted, plain = _weighted_and_plain(FusionScoNet, channels=(4, 8, 8, 8), fusion="late")
+    pose = walking_pose(3, 6, "mediapipe33", seed=3)
+    sils = torch.rand(3, 6, 64, 44)
+    out, raw = weighted.eval()(sils=sils, pose=pose), plain.eval()(sils=sils, pose=pose)
+    lp = raw["streams"]["pose"]["logits"]
+    pose_pred = 0.25 * lp[..., -1] + 0.75 * lp[..., :-1].mean(-1)
+    assert torch.allclose(out["streams"]["pose"]["logits"].mean(-1), pose_pred, atol=1e-6)
+    w = weighted.stream_weights()
+    fused = w[0] * raw["streams"]["sils"]["logits"].mean(-1) + w[1] * pose_pred
+    assert torch.allclose(out["logits"][..., 0], fused, atol=1e-5)
+    with pytest.raises(ValueError, match="measure_weight"):
+        SkeletonGCN(3, "mediapipe33", {"channels": POSE_NARROW, "measure_weight": 0.5})

@@ -7,7 +7,6 @@ import torch
 import torch.multiprocessing as mp
 
 from gaitpose.models.losses import (
-    fusion_fold,
     ScoNetMTLoss,
     cross_entropy_parts,
     gather_for_triplet,
@@ -149,62 +148,3 @@ def test_refuses_to_run_without_identities():
     out = {"embeddings": torch.randn(4, 8, 2), "logits": torch.randn(4, 3, 2)}
     with pytest.raises(ValueError, match="needs the triplet identities"):
         ScoNetMTLoss()(out, torch.tensor([0, 1, 2, 0]))
-
-
-def test_fusion_fold_is_a_fixed_share_of_identities():
-    ids = torch.arange(20000)
-    fold = fusion_fold(ids, 0.2)
-    assert abs(fold.float().mean().item() - 0.2) < 0.01
-    assert torch.equal(fusion_fold(ids.flip(0), 0.2), fold.flip(0))  # per identity, not position
-    assert not fusion_fold(ids, 0.0).any()
-
-
-def test_triplet_over_a_sample_subset_equals_the_subset_alone():
-    g = torch.Generator().manual_seed(0)
-    emb, ids = torch.randn(12, 5, 3, generator=g), torch.arange(6).repeat_interleave(2)
-    keep = torch.tensor([1, 1, 0, 0, 1, 1, 1, 1, 0, 0, 1, 1], dtype=torch.bool)
-    masked, active_m, _ = triplet_batch_all(emb, ids, 0.2, samples=keep)
-    alone, active_a, _ = triplet_batch_all(emb[keep], ids[keep], 0.2)
-    assert masked.item() == pytest.approx(alone.item()) and active_m.item() == pytest.approx(active_a.item())
-
-
-def _late_output(n=16, k=3, parts=4, seed=0):
-    """A late-fusion output whose stream logits and fusion weight are leaves (gradients to read)."""
-    g = torch.Generator().manual_seed(seed)
-    leaves = {
-        "sils": torch.randn(n, k, parts, generator=g).requires_grad_(),
-        "pose": torch.randn(n, k, parts, generator=g).requires_grad_(),
-        "w": torch.zeros(2, requires_grad=True),
-    }
-    w = torch.softmax(leaves["w"], 0)
-    fused = w[0] * leaves["sils"].detach().mean(-1) + w[1] * leaves["pose"].detach().mean(-1)
-    emb = {m: torch.randn(n, 6, parts, generator=g).requires_grad_() for m in ("sils", "pose")}
-    streams = {m: {"embeddings": emb[m], "logits": leaves[m]} for m in ("sils", "pose")}
-    return {"logits": fused[..., None], "streams": streams}, leaves
-
-
-def _grads(loss_fn, labels, ids):
-    out, leaves = _late_output()
-    total, _ = loss_fn(out, labels, ids)
-    total.backward()
-    return {k: v.grad.clone() for k, v in leaves.items()}
-
-
-def test_fusion_fold_trains_the_weights_and_the_streams_on_disjoint_subjects():
-    ids = torch.arange(8).repeat_interleave(2)
-    loss_fn = ScoNetMTLoss(fusion_holdout=0.3)
-    fold = fusion_fold(ids, 0.3)
-    assert fold.any() and (~fold).any()  # the constructed batch has both kinds
-    labels = ids % 3
-    base = _grads(loss_fn, labels, ids)
-    moved_fold = _grads(loss_fn, torch.where(fold, (labels + 1) % 3, labels), ids)
-    moved_rest = _grads(loss_fn, torch.where(fold, labels, (labels + 1) % 3), ids)
-    # the fold's labels reach only the fusion weights; the other subjects' only the streams
-    assert not torch.allclose(moved_fold["w"], base["w"])
-    assert torch.equal(moved_fold["sils"], base["sils"]) and torch.equal(moved_fold["pose"], base["pose"])
-    assert torch.equal(moved_rest["w"], base["w"])
-    assert not torch.allclose(moved_rest["sils"], base["sils"])
-    # without a fold, both see every sample
-    plain = ScoNetMTLoss()
-    assert not torch.allclose(_grads(plain, torch.where(fold, (labels + 1) % 3, labels), ids)["sils"],
-                              _grads(plain, labels, ids)["sils"])
