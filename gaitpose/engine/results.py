@@ -109,13 +109,22 @@ def baselines(df, preds: Mapping, split: str) -> dict[str, dict] | None:
     return None
 
 
+#: the single-modality settings' ``modality`` values (the fused model's yardsticks)
+SINGLE_MODALITIES: tuple[str, ...] = ("silhouette", "skeleton")
+
+
+def full_inputs(df, split: str):
+    """The rows of ``split`` evaluated with every stream present."""
+    return df[(df["split"] == split) & (df["evaluated_with"] == "all")]
+
+
 def choose_on_validation(df) -> dict[str, str | None]:
     """The reference single-modality setting and the best fused setting, by mean validation
     macro-F1 of the full-input evaluations (None where the grid has no such setting)."""
-    val = df[(df["split"] == "val") & (df["evaluated_with"] == "all")]
+    val = full_inputs(df, "val")
     means = val.groupby("setting")["macro_f1"].mean()
     out: dict[str, str | None] = {}
-    for role, mods in (("reference", ("silhouette", "skeleton")), ("best_fused", ("fused",))):
+    for role, mods in (("reference", SINGLE_MODALITIES), ("best_fused", ("fused",))):
         names = val[val["modality"].isin(mods)]["setting"].unique()
         out[role] = str(means[names].idxmax()) if len(names) else None
     return out
@@ -125,8 +134,7 @@ def paired_rows(df, preds: Mapping, reference: str, n_boot: int) -> list[dict]:
     """Test-split paired differences of every setting (full inputs) against ``reference``."""
     rows = []
     ref = _seed_tables(df, preds, "test", reference)
-    settings = [s for s in dict.fromkeys(df[(df["split"] == "test") & (df["evaluated_with"] == "all")]["setting"])
-                if s != reference]
+    settings = [s for s in dict.fromkeys(full_inputs(df, "test")["setting"]) if s != reference]
     for name in settings:
         other = _seed_tables(df, preds, "test", name)
         seeds = sorted(set(ref) & set(other))
@@ -145,8 +153,8 @@ def paired_rows(df, preds: Mapping, reference: str, n_boot: int) -> list[dict]:
 def fused_against_singles(df, preds: Mapping, fused: str, n_boot: int) -> list[dict]:
     """Test-split paired differences of the ``fused`` setting against each single-modality
     setting (silhouette and skeleton), one row per single stream (``setting`` = "fused − single")."""
-    test = df[(df["split"] == "test") & (df["evaluated_with"] == "all")]
-    singles = test[test["modality"].isin(("silhouette", "skeleton"))]["setting"].unique()
+    test = full_inputs(df, "test")
+    singles = test[test["modality"].isin(SINGLE_MODALITIES)]["setting"].unique()
     rows = []
     for single in singles:
         for r in paired_rows(df[df["setting"].isin([single, fused])], preds, str(single), n_boot):
@@ -157,8 +165,8 @@ def fused_against_singles(df, preds: Mapping, fused: str, n_boot: int) -> list[d
 def better_single_line(df, fused: str) -> str | None:
     """Per seed, test macro-F1 of ``fused`` minus the better of the single-modality settings of
     the same seed (the better one picked on test: the strictest yardstick)."""
-    test = df[(df["split"] == "test") & (df["evaluated_with"] == "all")]
-    singles = test[test["modality"].isin(("silhouette", "skeleton"))]
+    test = full_inputs(df, "test")
+    singles = test[test["modality"].isin(SINGLE_MODALITIES)]
     if singles.empty or not (test["setting"] == fused).any():
         return None
     best = singles.groupby("seed")["macro_f1"].max()

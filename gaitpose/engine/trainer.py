@@ -258,8 +258,8 @@ def setup(cfg: dict, run_dir: Path, info: gdist.DistInfo, device: torch.device) 
     """Torch settings, the run folder, the training data, the model and its optimiser, all
     restored from ``run_dir``'s latest checkpoint when there is one."""
     tr = cfg["trainer_cfg"]
-    amp = bool(tr["enable_float16"]) and device.type == "cuda"
     dtype = autocast_dtype(tr, device)
+    amp = dtype is torch.float16  # float16 needs the gradient scaler
     configure_torch(tr, device)
     resume_path = find_resume(run_dir)
     state = load_checkpoint(resume_path) if resume_path else None

@@ -86,6 +86,12 @@ WEIGHT_SCALE = 10.0
 SIL_WINDOWS: tuple[str, ...] = ("spaced", "window")
 
 
+def valid_lengths(x: Tensor, seq_lens: Tensor | None) -> Tensor:
+    """Each sequence's valid length: ``seq_lens``, or the full T of ``x`` [N, T, ...] without it."""
+    n, t = x.shape[:2]
+    return torch.full((n,), t, device=x.device) if seq_lens is None else torch.as_tensor(seq_lens, device=x.device)
+
+
 def contiguous_frames(x: Tensor, seq_lens: Tensor | None, k: int, random: bool) -> Tensor:
     """``k`` consecutive frames of each sequence's valid part: a random start when ``random``,
     else the first ``k``; a sequence shorter than ``k`` repeats its last frame.
@@ -93,9 +99,8 @@ def contiguous_frames(x: Tensor, seq_lens: Tensor | None, k: int, random: bool) 
     Shapes:
         x: [N, T, ...], seq_lens [N] or None -> [N, k, ...] (all k frames valid).
     """
-    n, t = x.shape[:2]
-    lens = torch.full((n,), t, device=x.device) if seq_lens is None else torch.as_tensor(seq_lens, device=x.device)
-    lens = lens.long().clamp(min=1)
+    n = x.shape[0]
+    lens = valid_lengths(x, seq_lens).long().clamp(min=1)
     room = (lens - k).clamp(min=0)
     start = (torch.rand(n, device=x.device) * (room + 1)).floor().long() if random else torch.zeros_like(room)
     idx = start[:, None] + torch.arange(k, device=x.device)[None]
@@ -110,7 +115,7 @@ def spaced_frames(x: Tensor, seq_lens: Tensor | None, k: int) -> Tensor:
         x: [N, T, ...], seq_lens [N] or None -> [N, k, ...] (all k frames valid).
     """
     n, t = x.shape[:2]
-    lens = torch.full((n,), t, device=x.device) if seq_lens is None else torch.as_tensor(seq_lens, device=x.device)
+    lens = valid_lengths(x, seq_lens)
     pos = (torch.arange(k, device=x.device, dtype=torch.float64)[None] + 0.5) * lens[:, None] / k
     idx = pos.floor().long().clamp(max=t - 1)
     idx = torch.minimum(idx, (lens[:, None] - 1).long())
