@@ -1,8 +1,11 @@
-"""Shared fixtures: the real clips in ../shared/data (skipped with a message when absent)."""
+"""Shared fixtures: the real clips in ../shared/data and the real-motion harness (each skipped
+with a message when its data is absent)."""
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -27,3 +30,19 @@ def walk_clip() -> Path:
 @pytest.fixture
 def pedestrians_clip() -> Path:
     return shared_clip("pedestrians.avi")
+
+
+REAL_MOTION = ROOT / "experiments" / "validation" / "real_motion.py"
+
+
+@pytest.fixture(scope="session")
+def rm():
+    """experiments/validation/real_motion.py as a module: recorded 3-D walking trials (gaitkit's
+    bundled data, the test extra) projected into a camera. Skips without gaitkit."""
+    spec = importlib.util.spec_from_file_location("real_motion", REAL_MOTION)
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules["real_motion"] = mod
+    spec.loader.exec_module(mod)
+    if mod.data_dir() is None:
+        pytest.skip("gaitkit (test extra) is not installed: its bundled trials are the data")
+    return mod

@@ -20,14 +20,16 @@ from torch import Tensor, nn
 
 import graphs
 from gaitpose.models.heads import visible_keypoints
+from gaitpose.models.step_timing import step_time_log_ratio
 
 #: Per-frame measures (each summarised by its mean and standard deviation over the clip).
 FRAME_MEASURES: tuple[str, ...] = (
     "shoulder_tilt", "pelvic_obliquity", "shoulder_pelvis_tilt",
     "trunk_shift", "trunk_lateral_lean", "head_pelvis_offset",
 )  # fmt: skip
-#: Clip-level left/right amplitude ratios (log, positive = left moves more).
-RATIO_MEASURES: tuple[str, ...] = ("arm_swing_log_ratio", "leg_lift_log_ratio")
+#: Clip-level left/right ratios (log, positive = the left is larger): vertical amplitudes of the
+#: wrist and ankle, and step times (0 where the layout has no heels and toes).
+RATIO_MEASURES: tuple[str, ...] = ("arm_swing_log_ratio", "leg_lift_log_ratio", "step_time_log_ratio")
 
 MEASURE_NAMES: tuple[str, ...] = tuple(
     f"{m}_{stat}" for m in FRAME_MEASURES for stat in ("mean", "std")
@@ -37,6 +39,7 @@ _JOINTS = (
     "left_shoulder", "right_shoulder", "left_hip", "right_hip", "left_ear", "right_ear",
     "left_wrist", "right_wrist", "left_ankle", "right_ankle",
 )  # fmt: skip
+_FEET = ("left_heel", "right_heel", "left_foot_index", "right_foot_index")
 
 
 def _tilt(left: Tensor, right: Tensor) -> Tensor:
@@ -67,9 +70,12 @@ class ClipMeasures(nn.Module):
     shoulder tilt, pelvic obliquity and their difference (deg); trunk shift
     ``s (x_ms - x_mh) / T * 100``; trunk lateral lean ``s atan2(x_ms - x_mh, y_mh - y_ms)``
     (deg); head–pelvis offset (mid-ear vs mid-hip, % torso) — each as mean and standard
-    deviation over the clip. Then two ratios of the left and right amplitude (standard
-    deviation over time of the joint relative to the mid-hip, x and y together): wrists
-    (arm swing) and ankles (leg movement), as ``log(left / right)``.
+    deviation over the clip. Then three left/right ratios, as ``log(left / right)``: the
+    amplitudes (standard deviation over time) of the wrist's and the ankle's height above
+    the mid-hip in torso lengths (arm swing, leg movement: in a front or back view the swing
+    along the walk shows as height), and the step times
+    (:func:`gaitpose.models.step_timing.step_time_log_ratio`, heel strikes at the feet's
+    pitch peaks).
 
     Shapes:
         pose: [N, T, V, >=3] (x, y pixels, score; missing joints score 0), seq_lens [N] or
@@ -81,6 +87,7 @@ class ClipMeasures(nn.Module):
     def __init__(self, layout: graphs.Layout):
         super().__init__()
         self.joints = {name: layout.index(name) for name in _JOINTS}
+        self.feet = {name: layout.index(name) for name in _FEET} if all(map(layout.has, _FEET)) else None
 
     def forward(self, pose: Tensor, seq_lens: Tensor | None = None) -> Tensor:
         xy, _, valid = visible_keypoints(pose, seq_lens)
@@ -93,6 +100,7 @@ class ClipMeasures(nn.Module):
             stats.extend(_masked_mean_std(value, good))
         stats.append(self.amplitude_log_ratio(p, ok, "wrist"))
         stats.append(self.amplitude_log_ratio(p, ok, "ankle"))
+        stats.append(self.step_time_log_ratio(xy, valid, p, ok))
         return torch.stack(stats, -1)
 
     @staticmethod
@@ -119,23 +127,53 @@ class ClipMeasures(nn.Module):
         }
 
     @staticmethod
-    def amplitude_log_ratio(p: dict[str, Tensor], ok: dict[str, Tensor], joint: str) -> Tensor:
-        """``log(amplitude_left / amplitude_right)`` of a joint relative to the mid-hip
-        (amplitude: root of the summed x and y variances over the frames where the joint and
-        both hips are seen; 0 when either side has fewer than 3 such frames). [N]."""
-        hip_ok = ok["left_hip"] & ok["right_hip"]
+    def torso_length(p: dict[str, Tensor], ok: dict[str, Tensor]) -> tuple[Tensor, Tensor]:
+        """Per-frame |mid-shoulder - mid-hip| and the frames where it is defined. [N, T] each."""
+        ms = 0.5 * (p["left_shoulder"] + p["right_shoulder"])
         mh = 0.5 * (p["left_hip"] + p["right_hip"])
+        torso = (ms - mh).norm(dim=-1)
+        good = ok["left_shoulder"] & ok["right_shoulder"] & ok["left_hip"] & ok["right_hip"] & (torso > 0)
+        return torch.where(good, torso, torch.ones_like(torso)), good
+
+    @classmethod
+    def amplitude_log_ratio(cls, p: dict[str, Tensor], ok: dict[str, Tensor], joint: str) -> Tensor:
+        """``log(amplitude_left / amplitude_right)`` of a joint's height above the mid-hip in
+        torso lengths (amplitude: its standard deviation over the frames where the joint and the
+        trunk are seen; 0 when either side has fewer than 3 such frames). [N]."""
+        torso, trunk_ok = cls.torso_length(p, ok)
+        mid_hip_y = 0.5 * (p["left_hip"][..., 1] + p["right_hip"][..., 1])
         amps, enough = [], []
         for side in ("left", "right"):
-            good = ok[f"{side}_{joint}"] & hip_ok
-            rel = p[f"{side}_{joint}"] - mh
-            var = sum(_masked_mean_std(rel[..., c], good)[1] ** 2 for c in range(2))
-            amps.append(var.sqrt())
+            good = ok[f"{side}_{joint}"] & trunk_ok
+            height = (mid_hip_y - p[f"{side}_{joint}"][..., 1]) / torso
+            amps.append(_masked_mean_std(height, good)[1])
             enough.append(good.sum(1) >= 3)
         usable = enough[0] & enough[1] & (amps[0] > 0) & (amps[1] > 0)
         eps = torch.finfo(amps[0].dtype).tiny
         ratio = torch.log(amps[0].clamp(min=eps)) - torch.log(amps[1].clamp(min=eps))
         return torch.where(usable, ratio, torch.zeros_like(ratio))
+
+    def step_time_log_ratio(self, xy: Tensor, valid: Tensor, p: dict[str, Tensor], ok: dict[str, Tensor]) -> Tensor:
+        """``log(left / right step time)``; 0 without heels and toes in the layout. [N]."""
+        if self.feet is None:
+            return torch.zeros(xy.shape[0], dtype=xy.dtype, device=xy.device)
+        pitch = self.foot_pitch(xy, valid, p, ok)
+        return step_time_log_ratio(*pitch["left"], *pitch["right"])
+
+    def foot_pitch(self, xy: Tensor, valid: Tensor, p: dict[str, Tensor], ok: dict[str, Tensor]) -> dict:
+        """Per side, ``(y_heel - y_toe) / torso`` and the frames where heel and toe are seen:
+        side -> ([N, T], [N, T]). The torso is the frame's (a walk towards or away from the
+        camera changes the scale), or the clip's median where a trunk joint is missing."""
+        torso, trunk_ok = self.torso_length(p, ok)
+        median = torch.where(trunk_ok, torso, torch.full_like(torso, torch.nan)).nanmedian(1, keepdim=True).values
+        median = torch.where(torch.isfinite(median), median, torch.ones_like(median))
+        torso = torch.where(trunk_ok, torso, median.expand_as(torso))
+        pitch = {}
+        for side in ("left", "right"):
+            heel, toe = self.feet[f"{side}_heel"], self.feet[f"{side}_foot_index"]
+            seen = valid[:, :, heel] & valid[:, :, toe]
+            pitch[side] = ((xy[:, :, heel, 1] - xy[:, :, toe, 1]) / torso, seen)
+        return pitch
 
 
 class MeasureToken(nn.Module):

@@ -1,30 +1,13 @@
 """The real-motion harness (experiments/validation/real_motion.py) on one recorded trial.
 
-Data: gaitkit's bundled walking trials (PyPI package gaitkit, test extra). Skips with a message
-when gaitkit is not installed.
+Data: gaitkit's bundled walking trials (PyPI package gaitkit, test extra); the ``rm`` fixture
+(tests/conftest.py) skips with a message when gaitkit is not installed.
 """
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
-
-HARNESS = Path(__file__).resolve().parents[2] / "experiments" / "validation" / "real_motion.py"
-
-
-@pytest.fixture(scope="module")
-def rm():
-    spec = importlib.util.spec_from_file_location("real_motion", HARNESS)
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules["real_motion"] = mod
-    spec.loader.exec_module(mod)
-    if mod.data_dir() is None:
-        pytest.skip("gaitkit (test extra) is not installed: its bundled trials are the data")
-    return mod
 
 
 def test_walker_frame_and_projection_are_anatomical(rm) -> None:

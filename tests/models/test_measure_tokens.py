@@ -84,7 +84,7 @@ def test_the_same_walk_seen_from_behind_has_the_same_measures():
 def test_mirroring_flips_the_signed_measures_and_keeps_their_size():
     pose = walking_pose(3, 10, "mediapipe33", seed=2)
     pose[..., 1] += 2.0 * torch.randn(3, 10, 33)
-    pose[:, :, LAYOUT.index("left_wrist"), 0] += 10 * torch.sin(torch.arange(10.0))
+    pose[:, :, LAYOUT.index("left_wrist"), 1] += 10 * torch.sin(torch.arange(10.0))
     mirrored = mirror_pose(pose, LAYOUT.flip_index)
     a, b = ClipMeasures(LAYOUT)(pose), ClipMeasures(LAYOUT)(mirrored)
     signed = [i for i, n in enumerate(MEASURE_NAMES) if not n.endswith("_std")]
