@@ -11,8 +11,11 @@
         (train -> the partition's TEST_SET, which the pilots point at their validation ids)
     python experiments/analysis/variant_pilots.py measures ROOT FRAMES[,FRAMES...]
         logistic regression on the measure token's inputs ([m, |m|] of ClipMeasures over the
-        first FRAMES frames), subject-grouped 5-fold cross-validation on TRAIN_SET + VAL_SET
-        (the test split is not read)
+        first FRAMES frames), subject-grouped 5-fold cross-validation on TRAIN_SET + VAL_SET,
+        and fitted on TRAIN_SET, scored on VAL_SET (the test split is not read)
+    python experiments/analysis/variant_pilots.py cues ROOT -
+        the same two figures for the true cue values of ground_truth.csv (sizes) that the
+        keypoints can show: posture, posture + step time + arm swing, and each of those alone
 """
 
 from __future__ import annotations
@@ -99,11 +102,6 @@ def measures(root: str, frames: str) -> None:
     import json
     from pathlib import Path
 
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.model_selection import GroupKFold
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
-
     import graphs
     from gaitpose.data import GaitDataset
     from gaitpose.models.measure_tokens import ClipMeasures
@@ -111,37 +109,68 @@ def measures(root: str, frames: str) -> None:
     clip = ClipMeasures(graphs.get_layout("mediapipe33"))
     parts = json.loads((Path(root) / "partition.json").read_text())
     for n in (int(f) for f in frames.split(",")):
-        rows, labels, groups = [], [], []
+        rows, labels, groups, splits = [], [], [], []
         for split in ("train", "val"):
             ds = GaitDataset(root, split=split, modalities=("pose",), sample_type="all_ordered")
             for i in range(len(ds)):
                 item = ds[i]
-                m = clip(item["pose"][None, :n])[0].numpy()
+                m = clip(torch.as_tensor(item["pose"])[None, :n])[0].numpy()
                 rows.append(np.concatenate([m, np.abs(m)]))
                 labels.append(item["label"])
                 groups.append(item["subject"])
+                splits.append(split)
         x, y = np.array(rows), np.array(labels)
-        folds = list(GroupKFold(5).split(x, y, groups))
-        scores = []
-        for c in (0.01, 0.1, 1.0):
-            pred = np.zeros_like(y)
-            for tr, te in folds:
-                lr = make_pipeline(StandardScaler(), LogisticRegression(C=c, max_iter=3000))
-                pred[te] = lr.fit(x[tr], y[tr]).predict(x[te])
-            scores.append(f"C={c}: {f1_score(y, pred, average='macro'):.3f}")
         subjects = len(set(groups))
         print(f"first {n} frames, {len(y)} sequences of {subjects} subjects "
               f"({sum(len(parts[k]) for k in ('TRAIN_SET', 'VAL_SET'))} in TRAIN+VAL): "
-              f"CV macro-F1 {', '.join(scores)}")
+              f"{linear_scores(x, y, groups, np.array(splits) == 'train')}")
+
+
+def linear_scores(x: np.ndarray, y: np.ndarray, groups: list, train: np.ndarray) -> str:
+    """Macro-F1 of a standardised logistic regression (C = 0.01, 0.1, 1): subject-grouped
+    5-fold CV over all rows, and fitted on the ``train`` rows, scored on the others."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import GroupKFold
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    cv, held = [], []
+    for c in (0.01, 0.1, 1.0):
+        model = make_pipeline(StandardScaler(), LogisticRegression(C=c, max_iter=3000))
+        pred = np.zeros_like(y)
+        for tr, te in GroupKFold(5).split(x, y, groups):
+            pred[te] = model.fit(x[tr], y[tr]).predict(x[te])
+        cv.append(f"{f1_score(y, pred, average='macro'):.3f}")
+        pred = model.fit(x[train], y[train]).predict(x[~train])
+        held.append(f"{f1_score(y[~train], pred, average='macro'):.3f}")
+    return f"CV macro-F1 (C=0.01/0.1/1) {'/'.join(cv)}; train -> val {'/'.join(held)}"
+
+
+CUES = {
+    "posture": ["shoulder_tilt", "pelvic_obliquity", "shoulder_pelvis_tilt", "trunk_shift", "trunk_lateral_lean"],
+    "step time": ["step_time_asymmetry"],
+    "arm swing": ["arm_swing_asymmetry"],
+}
+
+
+def cues(root: str, _: str) -> None:
+    from pathlib import Path
+
+    gt = pd.read_csv(Path(root) / "ground_truth.csv", dtype={"id": str, "subject": str})
+    gt = gt[gt["split"].isin(["train", "val"])]
+    sets = {**{k: [k] for k in CUES}, "posture + step time + arm swing": list(CUES)}
+    for name, keys in sets.items():
+        x = gt[[c for k in keys for c in CUES[k]]].abs().to_numpy(float)
+        print(f"{name}: {linear_scores(x, gt['label'].to_numpy(), list(gt['subject']), (gt['split'] == 'train').to_numpy())}")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("what", choices=["mix", "fit", "probe", "measures"])
+    ap.add_argument("what", choices=["mix", "fit", "probe", "measures", "cues"])
     ap.add_argument("a")
     ap.add_argument("b")
     args = ap.parse_args()
-    {"mix": mix, "fit": fit, "probe": probe, "measures": measures}[args.what](args.a, args.b)
+    {"mix": mix, "fit": fit, "probe": probe, "measures": measures, "cues": cues}[args.what](args.a, args.b)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,10 @@ Fusion modes:
   ``w = softmax(WEIGHT_SCALE * fusion_logits)`` (two parameters, starting at an even split), trained by a
   cross-entropy on the fused prediction whose gradient reaches only ``w`` (the streams'
   logits are detached there). So the weights follow how good each stream's *prediction* is,
-  and a weak stream cannot dilute the vote part by part as in ``concat``. The skeleton
+  and a weak stream cannot dilute the vote part by part as in ``concat``. Or, with
+  ``sil_weight``, a fixed share chosen on validation: the weights learned on the training walks
+  favour the stream that fits them best (the skeleton's measure token: w_sil 0.37 on the quick
+  grid, where validation asked for 0.6-0.7). The skeleton
   stream's prediction is its parts' mean, or with ``SkeletonOptions.measure_weight`` a mean
   that gives its measure token that share (here and in its own output at eval). Output
   ``logits`` [N, K, 1] (the fused prediction), ``embeddings`` [N, 256, 16 + P] (both
@@ -138,6 +141,9 @@ class FusionScoNet(nn.Module):
         gate_hidden: hidden width of the gate (``gated``).
         sil_frames: frames the silhouette stream sees per clip, None: all.
         sil_window: which ``sil_frames`` frames: ``"spaced"`` or ``"window"`` (consecutive).
+        sil_weight: ``late`` only: a fixed silhouette share of the fused prediction (the
+            skeleton's is ``1 - sil_weight``), chosen on validation, instead of the weights
+            learned on the training walks (which favour the stream that fits them best).
         augment: training augmentation (mirror, scale, shift; ``BatchAugment``), or None.
 
     Shapes:
@@ -163,6 +169,7 @@ class FusionScoNet(nn.Module):
         sil_frames: int | None = None,
         augment: Mapping | None = None,
         sil_window: str = "spaced",
+        sil_weight: float | None = None,
     ):
         super().__init__()
         if fusion not in FUSIONS:
@@ -173,6 +180,9 @@ class FusionScoNet(nn.Module):
             raise ValueError("sil_frames must be >= 1 (or None: all frames)")
         if sil_window not in SIL_WINDOWS:
             raise ValueError(f"sil_window must be one of {SIL_WINDOWS}, got {sil_window!r}")
+        if sil_weight is not None and not (fusion == "late" and 0.0 <= sil_weight <= 1.0):
+            raise ValueError("sil_weight needs fusion: late and a value in [0, 1]")
+        self.sil_weight = None if sil_weight is None else float(sil_weight)
         self.fusion, self.modality_dropout, self.sil_window = fusion, modality_dropout, sil_window
         self.sil_frames = None if sil_frames is None else int(sil_frames)
         self.sil = SilhouetteEncoder(channels, parts)
@@ -185,7 +195,8 @@ class FusionScoNet(nn.Module):
         if fusion == "late":  # one BN-neck per stream, a learned weight per stream
             self.sil_bnnecks = SeparateBNNecks(parts, embed_dim, num_classes)
             self.pose_bnnecks = SeparateBNNecks(self.pose_parts, embed_dim, num_classes)
-            self.fusion_logits = nn.Parameter(torch.zeros(2))
+            if sil_weight is None:
+                self.fusion_logits = nn.Parameter(torch.zeros(2))
         else:
             self.bnnecks = SeparateBNNecks(parts + self.pose_parts, embed_dim, num_classes)
         if fusion == "gated":
@@ -201,6 +212,8 @@ class FusionScoNet(nn.Module):
 
     def stream_weights(self) -> Tensor:
         """``late``: the fused prediction's weights (w_sil, w_pose), summing to 1."""
+        if self.sil_weight is not None:
+            return torch.tensor([self.sil_weight, 1.0 - self.sil_weight], device=self.sil_bnnecks.fc_bin.device)
         return torch.softmax(WEIGHT_SCALE * self.fusion_logits.float(), 0)
 
     def _bnneck_slice(self, emb: Tensor, which: str) -> Tensor:

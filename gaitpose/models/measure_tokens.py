@@ -16,6 +16,7 @@ mirror the rest of the stream sees.
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 import graphs
@@ -112,9 +113,8 @@ class ClipMeasures(nn.Module):
         hip_ok = ok["left_hip"] & ok["right_hip"]
         ear_ok = ok["left_ear"] & ok["right_ear"]
         s = torch.sign(lh[..., 0] - rh[..., 0])
-        torso = (ms - mh).norm(dim=-1)
-        trunk_ok = sh_ok & hip_ok & (s != 0) & (torso > 0)
-        safe_torso = torch.where(trunk_ok, torso, torch.ones_like(torso))
+        safe_torso, torso_ok = ClipMeasures.torso_length(p, ok)
+        trunk_ok = torso_ok & (s != 0)
         dx, dy = ms[..., 0] - mh[..., 0], mh[..., 1] - ms[..., 1]
         head_ok = trunk_ok & ear_ok
         return {
@@ -177,7 +177,8 @@ class ClipMeasures(nn.Module):
 
 
 class MeasureToken(nn.Module):
-    """One part token from the clip measures: BatchNorm of ``[m, |m|]``, then a small MLP.
+    """One part token from the clip measures: BatchNorm of ``[m, |m|]``, then a small MLP
+    (with ``dropout`` on its inputs and hidden units while training).
 
     ``|m|`` beside ``m`` lets the first layer see the size of an asymmetry whichever side it
     is on (the convex side of a curve is random in the cohort, so the class lies in the size).
@@ -186,10 +187,11 @@ class MeasureToken(nn.Module):
         pose: [N, T, V, >=3], seq_lens [N] or None -> [N, out_channels, 1].
     """
 
-    def __init__(self, layout: graphs.Layout, out_channels: int, hidden: int = 64):
+    def __init__(self, layout: graphs.Layout, out_channels: int, hidden: int = 64, dropout: float = 0.0):
         super().__init__()
         self.measures = ClipMeasures(layout)
         k = len(MEASURE_NAMES)
+        self.dropout = float(dropout)
         self.mlp = nn.Sequential(
             nn.BatchNorm1d(2 * k),
             nn.Linear(2 * k, hidden),
@@ -201,6 +203,9 @@ class MeasureToken(nn.Module):
     def forward(self, pose: Tensor, seq_lens: Tensor | None = None) -> Tensor:
         m = self.measures(pose, seq_lens)
         m = torch.where(torch.isfinite(m), m, torch.zeros_like(m))
+        norm, hidden, relu, out, out_relu = self.mlp
         with torch.autocast(device_type=pose.device.type, enabled=False):
-            token = self.mlp(torch.cat([m, m.abs()], -1).float())
+            x = F.dropout(norm(torch.cat([m, m.abs()], -1).float()), self.dropout, self.training)
+            x = F.dropout(relu(hidden(x)), self.dropout, self.training)
+            token = out_relu(out(x))
         return token[..., None]

@@ -185,3 +185,23 @@ def test_per_stream_losses_and_the_fusion_weights_gradient():
     cross_entropy_parts(out["logits"], labels).backward()
     assert m.fusion_logits.grad.abs().sum() > 0
     assert param_grad_norm(m.sil) == 0 and param_grad_norm(m.pose) == 0
+
+
+def test_a_fixed_silhouette_share_replaces_the_learned_weights():
+    m = _late(sil_weight=0.7)
+    assert not hasattr(m, "fusion_logits")
+    assert torch.allclose(m.stream_weights(), torch.tensor([0.7, 0.3]))
+    sils, pose = silhouettes(3, 6), walking_pose(3, 6)
+    out = m.eval()(sils=sils, pose=pose)
+    ls = out["streams"]["sils"]["logits"].mean(-1)
+    lp = out["streams"]["pose"]["logits"].mean(-1)
+    assert torch.allclose(out["logits"][..., 0], 0.7 * ls + 0.3 * lp, atol=1e-6)
+    # training: the stream losses train the streams; the fused term has nothing to move
+    m.train()
+    labels, ids = torch.tensor([0, 1, 2, 0, 1, 2]), torch.tensor([0, 1, 2, 0, 1, 2])
+    total, _ = ScoNetMTLoss()(m(sils=silhouettes(6, 4), pose=walking_pose(6, 4)), labels, ids)
+    total.backward()
+    assert param_grad_norm(m.sil.backbone) > 0 and param_grad_norm(m.pose.blocks) > 0
+    for bad in ({"sil_weight": 1.5}, {"sil_weight": 0.5, "fusion": "concat"}):
+        with pytest.raises(ValueError, match="sil_weight"):
+            FusionScoNet(channels=NARROW, skeleton={"channels": POSE_NARROW}, **{"fusion": "late", **bad})
