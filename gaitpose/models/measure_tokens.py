@@ -16,7 +16,6 @@ mirror the rest of the stream sees.
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 
 import graphs
@@ -177,8 +176,7 @@ class ClipMeasures(nn.Module):
 
 
 class MeasureToken(nn.Module):
-    """One part token from the clip measures: BatchNorm of ``[m, |m|]``, then a small MLP
-    (with ``dropout`` on its inputs and hidden units while training).
+    """One part token from the clip measures: BatchNorm of ``[m, |m|]``, then a small MLP.
 
     ``|m|`` beside ``m`` lets the first layer see the size of an asymmetry whichever side it
     is on (the convex side of a curve is random in the cohort, so the class lies in the size).
@@ -187,11 +185,10 @@ class MeasureToken(nn.Module):
         pose: [N, T, V, >=3], seq_lens [N] or None -> [N, out_channels, 1].
     """
 
-    def __init__(self, layout: graphs.Layout, out_channels: int, hidden: int = 64, dropout: float = 0.0):
+    def __init__(self, layout: graphs.Layout, out_channels: int, hidden: int = 64):
         super().__init__()
         self.measures = ClipMeasures(layout)
         k = len(MEASURE_NAMES)
-        self.dropout = float(dropout)
         self.mlp = nn.Sequential(
             nn.BatchNorm1d(2 * k),
             nn.Linear(2 * k, hidden),
@@ -203,9 +200,6 @@ class MeasureToken(nn.Module):
     def forward(self, pose: Tensor, seq_lens: Tensor | None = None) -> Tensor:
         m = self.measures(pose, seq_lens)
         m = torch.where(torch.isfinite(m), m, torch.zeros_like(m))
-        norm, hidden, relu, out, out_relu = self.mlp
         with torch.autocast(device_type=pose.device.type, enabled=False):
-            x = F.dropout(norm(torch.cat([m, m.abs()], -1).float()), self.dropout, self.training)
-            x = F.dropout(relu(hidden(x)), self.dropout, self.training)
-            token = out_relu(out(x))
+            token = self.mlp(torch.cat([m, m.abs()], -1).float())
         return token[..., None]

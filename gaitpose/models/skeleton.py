@@ -74,8 +74,6 @@ class SkeletonOptions:
             prediction (the part-averaged logits; the other parts share the rest equally);
             None: an equal share with every part (1/P). Applied to the prediction only (eval
             mode, and the late-fusion mix), not to the per-part training loss.
-        measure_dropout: dropout on the measure token's normalised inputs and hidden units
-            while training (an MLP on a few hundred walks' measures overfits them).
     """
 
     channels: tuple[int, ...] = (32, 64, 128)
@@ -89,13 +87,10 @@ class SkeletonOptions:
     dropout: float = 0.0
     measures: bool = False
     measure_weight: float | None = None
-    measure_dropout: float = 0.0
 
     def __post_init__(self):
         if self.measure_weight is not None and not (self.measures and 0.0 <= self.measure_weight <= 1.0):
             raise ValueError("measure_weight needs measures: true and a value in [0, 1]")
-        if not 0.0 <= self.measure_dropout < 1.0:
-            raise ValueError("measure_dropout must be in [0, 1)")
 
     @classmethod
     def of(cls, spec: SkeletonOptions | Mapping | None) -> SkeletonOptions:
@@ -405,7 +400,7 @@ class SkeletonEncoder(nn.Module):
             member[p, list(joints)] = True
         self.register_buffer("part_members", member, persistent=False)
         self.diff_pairs = [(PART_GROUPS.index(a), PART_GROUPS.index(b)) for a, b in DIFF_TOKENS]
-        self.measure_token = MeasureToken(self.layout, width, dropout=opt.measure_dropout) if opt.measures else None
+        self.measure_token = MeasureToken(self.layout, width) if opt.measures else None
         self.num_parts = len(groups) + len(self.diff_pairs) + int(opt.measures)
 
     def forward(

@@ -183,20 +183,3 @@ def test_measure_weight_in_late_fusion_and_its_options():
     with pytest.raises(ValueError, match="measure_weight"):
         SkeletonGCN(3, "mediapipe33", {"channels": POSE_NARROW, "measure_weight": 0.5})
 
-
-def test_measure_dropout_acts_in_training_only_and_keeps_the_weights_layout():
-    pose = walking_pose(8, 6, "mediapipe33", seed=6)
-    plain = MeasureToken(LAYOUT, out_channels=16)
-    dropped = MeasureToken(LAYOUT, out_channels=16, dropout=0.5)
-    dropped.load_state_dict(plain.state_dict())  # same parameters and names
-    plain.eval(), dropped.eval()
-    assert torch.equal(plain(pose), dropped(pose))
-    dropped.train()
-    torch.manual_seed(0)
-    a = dropped(pose)
-    torch.manual_seed(1)
-    assert not torch.allclose(a, dropped(pose))
-    model = SkeletonGCN(3, "mediapipe33", {"channels": POSE_NARROW, "measures": True, "measure_dropout": 0.3})
-    assert model.encoder.measure_token.dropout == 0.3
-    with pytest.raises(ValueError, match="measure_dropout"):
-        SkeletonGCN(3, "mediapipe33", {"channels": POSE_NARROW, "measures": True, "measure_dropout": 1.0})
