@@ -86,25 +86,38 @@ class ClipMeasures(nn.Module):
 
     def __init__(self, layout: graphs.Layout):
         super().__init__()
-        self.joints = {name: layout.index(name) for name in _JOINTS}
-        self.feet = {name: layout.index(name) for name in _FEET} if all(map(layout.has, _FEET)) else None
+        feet = _FEET if all(map(layout.has, _FEET)) else ()
+        self.joints = {name: layout.index(name) for name in _JOINTS + feet}
 
     def forward(self, pose: Tensor, seq_lens: Tensor | None = None) -> Tensor:
         xy, _, valid = visible_keypoints(pose, seq_lens)
         p = {k: xy[:, :, j] for k, j in self.joints.items()}
         ok = {k: valid[:, :, j] for k, j in self.joints.items()}
-        frames = self.frame_measures(p, ok)
+        torso = self.torso_length(p, ok)
+        frames = self.frame_measures(p, ok, torso)
         stats = []
         for name in FRAME_MEASURES:
             value, good = frames[name]
             stats.extend(_masked_mean_std(value, good))
-        stats.append(self.amplitude_log_ratio(p, ok, "wrist"))
-        stats.append(self.amplitude_log_ratio(p, ok, "ankle"))
-        stats.append(self.step_time_log_ratio(xy, valid, p, ok))
+        stats.append(self.amplitude_log_ratio(p, ok, torso, "wrist"))
+        stats.append(self.amplitude_log_ratio(p, ok, torso, "ankle"))
+        stats.append(self.step_time_log_ratio(p, ok, torso))
         return torch.stack(stats, -1)
 
     @staticmethod
-    def frame_measures(p: dict[str, Tensor], ok: dict[str, Tensor]) -> dict[str, tuple[Tensor, Tensor]]:
+    def torso_length(p: dict[str, Tensor], ok: dict[str, Tensor]) -> tuple[Tensor, Tensor]:
+        """Per-frame |mid-shoulder - mid-hip| (1 where undefined) and the frames where it is
+        defined. [N, T] each."""
+        ms = 0.5 * (p["left_shoulder"] + p["right_shoulder"])
+        mh = 0.5 * (p["left_hip"] + p["right_hip"])
+        torso = (ms - mh).norm(dim=-1)
+        good = ok["left_shoulder"] & ok["right_shoulder"] & ok["left_hip"] & ok["right_hip"] & (torso > 0)
+        return torch.where(good, torso, torch.ones_like(torso)), good
+
+    @staticmethod
+    def frame_measures(
+        p: dict[str, Tensor], ok: dict[str, Tensor], torso: tuple[Tensor, Tensor]
+    ) -> dict[str, tuple[Tensor, Tensor]]:
         """Per-frame measures and the frames where each is defined: name -> ([N, T], [N, T])."""
         ls, rs, lh, rh = p["left_shoulder"], p["right_shoulder"], p["left_hip"], p["right_hip"]
         ms, mh, ear = 0.5 * (ls + rs), 0.5 * (lh + rh), 0.5 * (p["left_ear"] + p["right_ear"])
@@ -112,7 +125,7 @@ class ClipMeasures(nn.Module):
         hip_ok = ok["left_hip"] & ok["right_hip"]
         ear_ok = ok["left_ear"] & ok["right_ear"]
         s = torch.sign(lh[..., 0] - rh[..., 0])
-        safe_torso, torso_ok = ClipMeasures.torso_length(p, ok)
+        safe_torso, torso_ok = torso
         trunk_ok = torso_ok & (s != 0)
         dx, dy = ms[..., 0] - mh[..., 0], mh[..., 1] - ms[..., 1]
         head_ok = trunk_ok & ear_ok
@@ -126,25 +139,18 @@ class ClipMeasures(nn.Module):
         }
 
     @staticmethod
-    def torso_length(p: dict[str, Tensor], ok: dict[str, Tensor]) -> tuple[Tensor, Tensor]:
-        """Per-frame |mid-shoulder - mid-hip| and the frames where it is defined. [N, T] each."""
-        ms = 0.5 * (p["left_shoulder"] + p["right_shoulder"])
-        mh = 0.5 * (p["left_hip"] + p["right_hip"])
-        torso = (ms - mh).norm(dim=-1)
-        good = ok["left_shoulder"] & ok["right_shoulder"] & ok["left_hip"] & ok["right_hip"] & (torso > 0)
-        return torch.where(good, torso, torch.ones_like(torso)), good
-
-    @classmethod
-    def amplitude_log_ratio(cls, p: dict[str, Tensor], ok: dict[str, Tensor], joint: str) -> Tensor:
+    def amplitude_log_ratio(
+        p: dict[str, Tensor], ok: dict[str, Tensor], torso: tuple[Tensor, Tensor], joint: str
+    ) -> Tensor:
         """``log(amplitude_left / amplitude_right)`` of a joint's height above the mid-hip in
         torso lengths (amplitude: its standard deviation over the frames where the joint and the
         trunk are seen; 0 when either side has fewer than 3 such frames). [N]."""
-        torso, trunk_ok = cls.torso_length(p, ok)
+        length, trunk_ok = torso
         mid_hip_y = 0.5 * (p["left_hip"][..., 1] + p["right_hip"][..., 1])
         amps, enough = [], []
         for side in ("left", "right"):
             good = ok[f"{side}_{joint}"] & trunk_ok
-            height = (mid_hip_y - p[f"{side}_{joint}"][..., 1]) / torso
+            height = (mid_hip_y - p[f"{side}_{joint}"][..., 1]) / length
             amps.append(_masked_mean_std(height, good)[1])
             enough.append(good.sum(1) >= 3)
         usable = enough[0] & enough[1] & (amps[0] > 0) & (amps[1] > 0)
@@ -152,27 +158,30 @@ class ClipMeasures(nn.Module):
         ratio = torch.log(amps[0].clamp(min=eps)) - torch.log(amps[1].clamp(min=eps))
         return torch.where(usable, ratio, torch.zeros_like(ratio))
 
-    def step_time_log_ratio(self, xy: Tensor, valid: Tensor, p: dict[str, Tensor], ok: dict[str, Tensor]) -> Tensor:
+    @classmethod
+    def step_time_log_ratio(cls, p: dict[str, Tensor], ok: dict[str, Tensor], torso: tuple[Tensor, Tensor]) -> Tensor:
         """``log(left / right step time)``; 0 without heels and toes in the layout. [N]."""
-        if self.feet is None:
-            return torch.zeros(xy.shape[0], dtype=xy.dtype, device=xy.device)
-        pitch = self.foot_pitch(xy, valid, p, ok)
+        if "left_heel" not in p:
+            return torch.zeros(torso[0].shape[0], dtype=torso[0].dtype, device=torso[0].device)
+        pitch = cls.foot_pitch(p, ok, torso)
         return step_time_log_ratio(*pitch["left"], *pitch["right"])
 
-    def foot_pitch(self, xy: Tensor, valid: Tensor, p: dict[str, Tensor], ok: dict[str, Tensor]) -> dict:
+    @staticmethod
+    def foot_pitch(p: dict[str, Tensor], ok: dict[str, Tensor], torso: tuple[Tensor, Tensor]) -> dict:
         """Per side, ``(y_heel - y_toe) / torso`` and the frames where heel and toe are seen:
         side -> ([N, T], [N, T]). The torso is the frame's (a walk towards or away from the
         camera changes the scale), or the clip's median where a trunk joint is missing."""
-        torso, trunk_ok = self.torso_length(p, ok)
-        median = torch.where(trunk_ok, torso, torch.full_like(torso, torch.nan)).nanmedian(1, keepdim=True).values
+        length, trunk_ok = torso
+        median = torch.where(trunk_ok, length, torch.full_like(length, torch.nan)).nanmedian(1, keepdim=True).values
         median = torch.where(torch.isfinite(median), median, torch.ones_like(median))
-        torso = torch.where(trunk_ok, torso, median.expand_as(torso))
-        pitch = {}
-        for side in ("left", "right"):
-            heel, toe = self.feet[f"{side}_heel"], self.feet[f"{side}_foot_index"]
-            seen = valid[:, :, heel] & valid[:, :, toe]
-            pitch[side] = ((xy[:, :, heel, 1] - xy[:, :, toe, 1]) / torso, seen)
-        return pitch
+        length = torch.where(trunk_ok, length, median.expand_as(length))
+        return {
+            side: (
+                (p[f"{side}_heel"][..., 1] - p[f"{side}_foot_index"][..., 1]) / length,
+                ok[f"{side}_heel"] & ok[f"{side}_foot_index"],
+            )
+            for side in ("left", "right")
+        }
 
 
 class MeasureToken(nn.Module):

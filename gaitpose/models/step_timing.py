@@ -68,9 +68,8 @@ def pitch_peaks(pitch: Tensor, ok: Tensor) -> Tensor:
     Shapes: pitch, ok [N, T] -> [N, T] (the time of a peak at the frame it lies nearest).
     """
     n, t = pitch.shape
-    pitch, ok = fill_gaps(torch.where(ok, pitch, torch.zeros_like(pitch)), ok)
-    w = ok.to(pitch.dtype)
-    p = smooth3(torch.where(ok, pitch, torch.zeros_like(pitch))) / smooth3(w).clamp(min=1e-6)
+    pitch, ok = fill_gaps(torch.where(ok, pitch, torch.zeros_like(pitch)), ok)  # 0 where unseen
+    p = smooth3(pitch) / smooth3(ok.to(pitch.dtype)).clamp(min=1e-6)  # the seen frames' mean
     seen = torch.where(ok, p, torch.full_like(p, -1e9))
     hi = seen.amax(1, keepdim=True)
     lo = torch.where(ok, p, torch.full_like(p, 1e9)).amin(1, keepdim=True)

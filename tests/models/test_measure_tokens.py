@@ -182,4 +182,3 @@ def test_measure_weight_in_late_fusion_and_its_options():
     assert torch.allclose(out["logits"][..., 0], fused, atol=1e-5)
     with pytest.raises(ValueError, match="measure_weight"):
         SkeletonGCN(3, "mediapipe33", {"channels": POSE_NARROW, "measure_weight": 0.5})
-

@@ -102,7 +102,7 @@ def test_recorded_walks_strikes_and_step_ratio(rm, trial: str, view: str):
         xy, _, valid = visible_keypoints(pose)
         joints = {k: xy[:, :, j] for k, j in measures.joints.items()}
         seen = {k: valid[:, :, j] for k, j in measures.joints.items()}
-        pitch = measures.foot_pitch(xy, valid, joints, seen)
+        pitch = measures.foot_pitch(joints, seen, measures.torso_length(joints, seen))
         for side in ("left", "right"):
             found = pitch_peaks(*pitch[side])[0]
             times = found[~torch.isnan(found)].numpy() / 30.0
