@@ -16,11 +16,18 @@
     python experiments/analysis/variant_pilots.py cues ROOT -
         the same two figures for the true cue values of ground_truth.csv (sizes) that the
         keypoints can show: posture, posture + step time + arm swing, and each of those alone
+    python experiments/analysis/variant_pilots.py shares 'RUNS/skeleton-s*' skeleton
+    python experiments/analysis/variant_pilots.py shares 'RUNS/fused-s*' fused
+        validation macro-F1 of trained checkpoints re-evaluated with other prediction shares:
+        the measure token's share of the skeleton prediction (``measure_weight``) and, for
+        fused checkpoints, the silhouette share of the fused mix (``sil_weight``); both shares
+        change the prediction only, not the training, so one set of checkpoints serves all
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 
 import numpy as np
 import pandas as pd
@@ -164,13 +171,65 @@ def cues(root: str, _: str) -> None:
         print(f"{name}: {linear_scores(x, gt['label'].to_numpy(), list(gt['subject']), (gt['split'] == 'train').to_numpy())}")
 
 
+MEASURE_SHARES = (0.0, 0.25, 0.5, 0.6, 0.75, 0.9, 1.0)
+SIL_SHARES = (0.5, 0.6, 0.7, 0.8)
+
+
+@contextlib.contextmanager
+def measure_share(w: float):
+    """Evaluate skeleton streams with the measure token's share ``w`` (patches
+    ``SkeletonEncoder.weigh_parts``: the checkpoints' own option is frozen in their config)."""
+    from gaitpose.models.skeleton import SkeletonEncoder
+
+    original = SkeletonEncoder.weigh_parts
+
+    def weigh(self, logits):
+        p = logits.shape[-1]
+        scale = torch.full((p,), (1.0 - w) * p / (p - 1), device=logits.device, dtype=logits.dtype)
+        scale[-1] = w * p
+        return logits * scale
+
+    SkeletonEncoder.weigh_parts = weigh
+    try:
+        yield
+    finally:
+        SkeletonEncoder.weigh_parts = original
+
+
+def shares(pattern: str, kind: str) -> None:
+    import glob
+    from pathlib import Path
+
+    from gaitpose.engine.checkpoint import load_checkpoint
+    from gaitpose.engine.evaluator import evaluation_config, predict_split
+
+    table: dict[tuple, list[float]] = {}
+    for run in sorted(glob.glob(pattern)):
+        ckpt = Path(run) / "checkpoints" / "latest.pt"
+        state = load_checkpoint(ckpt)
+        cfg = evaluation_config(str(Path(run) / "config.yaml"), state, ckpt, [], "val")
+        sil = predict_split(cfg, state, ckpt, "val", drop=["pose"], progress=False) if kind == "fused" else None
+        for mw in MEASURE_SHARES:
+            with measure_share(mw):
+                pose = predict_split(cfg, state, ckpt, "val", drop=["sils"] if sil is not None else [], progress=False)
+            y = pose["labels"]
+            for ws in SIL_SHARES if sil is not None else (0.0,):
+                logits = pose["logits"] if sil is None else ws * sil["logits"] + (1 - ws) * pose["logits"]
+                table.setdefault((mw, ws), []).append(f1_score(y, logits.argmax(1), average="macro"))
+        print(f"{Path(run).name} done", flush=True)
+    for (mw, ws), f in table.items():
+        mix = f" sil_weight {ws}" if kind == "fused" else ""
+        print(f"measure_weight {mw}{mix}: mean {np.mean(f):.3f}; per run {' '.join(f'{x:.3f}' for x in f)}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("what", choices=["mix", "fit", "probe", "measures", "cues"])
+    ap.add_argument("what", choices=["mix", "fit", "probe", "measures", "cues", "shares"])
     ap.add_argument("a")
     ap.add_argument("b")
     args = ap.parse_args()
-    {"mix": mix, "fit": fit, "probe": probe, "measures": measures, "cues": cues}[args.what](args.a, args.b)
+    modes = {"mix": mix, "fit": fit, "probe": probe, "measures": measures, "cues": cues, "shares": shares}
+    modes[args.what](args.a, args.b)
 
 
 if __name__ == "__main__":
