@@ -16,8 +16,9 @@ Fusion modes:
   logits are detached there). So the weights follow how good each stream's *prediction* is,
   and a weak stream cannot dilute the vote part by part as in ``concat``. Or, with
   ``sil_weight``, a fixed share chosen on validation: the weights learned on the training walks
-  favour the stream that fits them best (the skeleton's measure token: w_sil 0.28-0.44 on the quick
-  grid, where validation asked for 0.6-0.7). The skeleton
+  favour the stream that fits them best (the skeleton's earlier MLP measure token: w_sil 0.28-0.44
+  on the quick grid, where validation asked for 0.6-0.7; with the linear token it asks for 0.5).
+  The skeleton
   stream's prediction is its parts' mean, or with ``SkeletonOptions.measure_weight`` a mean
   that gives its measure token that share (here and in its own output at eval). Output
   ``logits`` [N, K, 1] (the fused prediction), ``embeddings`` [N, 256, 16 + P] (both
