@@ -183,7 +183,9 @@ def measure_share(w: float):
 
     original = SkeletonEncoder.weigh_parts
 
-    def weigh(self, logits):
+    def weigh(self, logits, readout=None):
+        if readout is not None:
+            logits = torch.cat([logits[..., :-1], readout.to(logits.dtype)[..., None]], -1)
         p = logits.shape[-1]
         scale = torch.full((p,), (1.0 - w) * p / (p - 1), device=logits.device, dtype=logits.dtype)
         scale[-1] = w * p

@@ -447,10 +447,12 @@ def progress_fields(figures: Mapping[str, float], lr: float) -> dict[str, str]:
 
 # ---------------------------------------------------------------- finish
 def finish(run: Run) -> Path:
-    """After the last iteration: precise BN (``trainer_cfg.precise_bn_batches``), then the
-    final checkpoint."""
+    """After the last iteration: precise BN (``trainer_cfg.precise_bn_batches``), the
+    skeleton streams' measure read-outs (``skeleton.measure_readout``), then the final
+    checkpoint."""
     if int(run.cfg["trainer_cfg"]["precise_bn_batches"]) > 0:
         _precise_bn(run)
+    _fit_measure_readouts(run)
     save(run)
     return run.final
 
@@ -505,6 +507,27 @@ def _precise_bn(run: Run) -> int:
                               num_batches=int(run.cfg["trainer_cfg"]["precise_bn_batches"]))
     finally:
         set_rng_state(saved)
+
+
+def _fit_measure_readouts(run: Run) -> int:
+    """Fit every skeleton stream's measure read-out on the training clips, each clip once
+    (the data layer's frame choice seeded from the run's seed; the global RNG states are
+    restored afterwards). Returns the number of clips (0: no read-out in the model)."""
+    from gaitpose.models.skeleton import SkeletonEncoder
+
+    encoders = [m for m in run.model.modules() if isinstance(m, SkeletonEncoder) and m.measure_readout is not None]
+    if not encoders:
+        return 0
+    saved = rng_state()
+    try:
+        items = SeededItems(run.dataset)
+        seed = derive_seed(run.seed, 0x4EAD)
+        clips = [(item["pose"], item["label"]) for item in (items[(seed, i)] for i in range(len(items)))]
+    finally:
+        set_rng_state(saved)
+    for encoder in encoders:
+        encoder.fit_measure_readout(clips)
+    return len(clips)
 
 
 def read_train_log(run_dir: str | os.PathLike) -> list[dict[str, float]]:

@@ -187,7 +187,9 @@ class FusionScoNet(nn.Module):
         self.fusion, self.modality_dropout, self.sil_window = fusion, modality_dropout, sil_window
         self.sil_frames = None if sil_frames is None else int(sil_frames)
         self.sil = SilhouetteEncoder(channels, parts)
-        self.pose = SkeletonEncoder(layout, skeleton)
+        self.pose = SkeletonEncoder(layout, skeleton, num_classes)
+        if self.pose.measure_readout is not None and fusion != "late":
+            raise ValueError("skeleton.measure_readout needs fusion: late")
         self.augment = BatchAugment(self.pose.layout.flip_index, **(augment or {}))
         self.sil_parts, self.pose_parts = parts, self.pose.num_parts
         self.sil_fcs = SeparateFCs(parts, self.sil.out_channels, embed_dim)
@@ -258,7 +260,8 @@ class FusionScoNet(nn.Module):
         emb_p = self.pose_fcs(tok_p) if tok_p is not None else None
         keep_s, keep_p = self._modality_keep(emb_s, emb_p)
         if self.fusion == "late":
-            return self._late(emb_s, emb_p, keep_s, keep_p)
+            readout = None if pose is None or self.training else self.pose.readout_logits(pose, seq_lens)
+            return self._late(emb_s, emb_p, keep_s, keep_p, readout)
         return self._shared_neck(tok_s, tok_p, emb_s, emb_p, keep_s, keep_p)
 
     def _sil_tokens(self, sils: Tensor, seq_lens: Tensor | None) -> Tensor:
@@ -285,15 +288,17 @@ class FusionScoNet(nn.Module):
         return keep_s, keep_p
 
     def _late(
-        self, emb_s: Tensor | None, emb_p: Tensor | None, keep_s: Tensor, keep_p: Tensor
+        self, emb_s: Tensor | None, emb_p: Tensor | None, keep_s: Tensor, keep_p: Tensor,
+        readout: Tensor | None = None,
     ) -> dict:
-        """``late`` fusion: each stream's own logits, the fused prediction a learned mix."""
+        """``late`` fusion: each stream's own logits, the fused prediction a learned mix
+        (``readout``: the skeleton's fitted measure read-out, or None)."""
         streams = {}
         if emb_s is not None:
             streams["sils"] = {"embeddings": emb_s, "logits": self.sil_bnnecks(emb_s)[1]}
         if emb_p is not None:  # the skeleton's prediction weighs its measure token (measure_weight)
             logits_p = self.pose_bnnecks(emb_p)[1]
-            prediction_p = self.pose.weigh_parts(logits_p)
+            prediction_p = self.pose.weigh_parts(logits_p, readout)
             streams["pose"] = {"embeddings": emb_p, "logits": logits_p if self.training else prediction_p}
         if len(streams) == 1:  # a stream alone: its own part logits are the prediction
             (only,) = streams.values()

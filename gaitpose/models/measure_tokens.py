@@ -209,8 +209,78 @@ class MeasureToken(nn.Module):
         self.linear = nn.Sequential(nn.BatchNorm1d(2 * k), nn.Linear(2 * k, out_channels))
 
     def forward(self, pose: Tensor, seq_lens: Tensor | None = None) -> Tensor:
-        m = self.measures(pose, seq_lens)
-        m = torch.where(torch.isfinite(m), m, torch.zeros_like(m))
         with torch.autocast(device_type=pose.device.type, enabled=False):
-            token = self.linear(torch.cat([m, m.abs()], -1).float())
+            token = self.linear(measure_inputs(self.measures(pose, seq_lens)))
         return token[..., None]
+
+
+def measure_inputs(m: Tensor) -> Tensor:
+    """``[m, |m|]`` in float32, non-finite measures as 0. [N, k] -> [N, 2k]."""
+    m = torch.where(torch.isfinite(m), m, torch.zeros_like(m)).float()
+    return torch.cat([m, m.abs()], -1)
+
+
+class MeasureReadout(nn.Module):
+    """A logistic regression on the clip measures ``[m, |m|]``, fitted after training.
+
+    The measure token learns its linear map by SGD together with the graph, through a cosine
+    BN-neck, and reads the measures less well than their convex fit: on the quick grid's front
+    cohort the token alone reaches validation macro-F1 0.540, a logistic regression on the
+    same inputs 0.574 (experiments/results/variant_pilots.md). :meth:`fit` solves the
+    L2-regularised multinomial logistic regression (sklearn's objective: ``0.5 |W|^2 + C *
+    sum of log-losses``, on standardised inputs) by L-BFGS; the model then predicts the measure
+    part with it. Its logits are divided by ``logit_scale`` (the loss's scale, 16), so that,
+    like the cosine parts', they are log-odds once the evaluator multiplies them back.
+
+    Until fitted (``fitted`` is 0: during training, or a checkpoint without the step) the
+    read-out returns None and the measure token's own logits stand.
+
+    Shapes:
+        inputs [N, 2k] (``measure_inputs``) -> logits [N, num_classes] or None.
+    """
+
+    def __init__(self, num_classes: int, c: float, logit_scale: float = 16.0):
+        super().__init__()
+        if not c > 0:
+            raise ValueError(f"the read-out's C must be > 0, got {c}")
+        k = 2 * len(MEASURE_NAMES)
+        self.c, self.logit_scale = float(c), float(logit_scale)
+        self.register_buffer("mean", torch.zeros(k))
+        self.register_buffer("std", torch.ones(k))
+        self.register_buffer("weight", torch.zeros(num_classes, k))
+        self.register_buffer("bias", torch.zeros(num_classes))
+        self.register_buffer("fitted", torch.zeros((), dtype=torch.bool))
+
+    @torch.no_grad()
+    def fit(self, inputs: Tensor, labels: Tensor, max_iter: int = 500) -> None:
+        """Fit on training walks: inputs [N, 2k], labels [N] (class indices)."""
+        x = inputs.double().cpu()
+        y = labels.long().cpu()
+        mean, std = x.mean(0), x.std(0, unbiased=False)
+        std = torch.where(std > 0, std, torch.ones_like(std))
+        z = (x - mean) / std
+        k = self.weight.shape[0]
+        w = torch.zeros(k, z.shape[1], dtype=torch.float64, requires_grad=True)
+        b = torch.zeros(k, dtype=torch.float64, requires_grad=True)
+        opt = torch.optim.LBFGS([w, b], max_iter=max_iter, tolerance_grad=1e-9, line_search_fn="strong_wolfe")
+
+        def objective():
+            opt.zero_grad()
+            with torch.enable_grad():
+                loss = 0.5 * (w**2).sum() + self.c * nn.functional.cross_entropy(z @ w.T + b, y, reduction="sum")
+                loss.backward()
+            return loss
+
+        opt.step(objective)
+        device = self.weight.device
+        self.mean.copy_(mean.float().to(device))
+        self.std.copy_(std.float().to(device))
+        self.weight.copy_(w.detach().float().to(device))
+        self.bias.copy_(b.detach().float().to(device))
+        self.fitted.fill_(True)
+
+    def forward(self, inputs: Tensor) -> Tensor | None:
+        if not bool(self.fitted):
+            return None
+        z = (inputs.float() - self.mean) / self.std
+        return (z @ self.weight.T + self.bias) / self.logit_scale

@@ -38,7 +38,7 @@ from gaitpose.models.heads import (
     time_mask,
     visible_keypoints,
 )
-from gaitpose.models.measure_tokens import MeasureToken
+from gaitpose.models.measure_tokens import MeasureReadout, MeasureToken, measure_inputs
 
 #: Spatial operators of the ST-GCN blocks.
 GRAPH_CONVS: tuple[str, ...] = ("dense", "sparse", "partition")
@@ -74,6 +74,10 @@ class SkeletonOptions:
             prediction (the part-averaged logits; the other parts share the rest equally);
             None: an equal share with every part (1/P). Applied to the prediction only (eval
             mode, and the late-fusion mix), not to the per-part training loss.
+        measure_readout: with ``measures``, the C (inverse L2 strength) of a logistic
+            regression on the measures fitted on the training walks after training
+            (``MeasureReadout``, by the trainer's final step); it then predicts the measure
+            part in place of the token's own logits. None: no read-out.
     """
 
     channels: tuple[int, ...] = (32, 64, 128)
@@ -87,10 +91,13 @@ class SkeletonOptions:
     dropout: float = 0.0
     measures: bool = False
     measure_weight: float | None = None
+    measure_readout: float | None = None
 
     def __post_init__(self):
         if self.measure_weight is not None and not (self.measures and 0.0 <= self.measure_weight <= 1.0):
             raise ValueError("measure_weight needs measures: true and a value in [0, 1]")
+        if self.measure_readout is not None and not (self.measures and self.measure_readout > 0):
+            raise ValueError("measure_readout needs measures: true and a C > 0")
 
     @classmethod
     def of(cls, spec: SkeletonOptions | Mapping | None) -> SkeletonOptions:
@@ -371,7 +378,9 @@ class SkeletonEncoder(nn.Module):
         P = 7 groups + 2 left-minus-right tokens = 9 (+ 1 measure token with ``measures``).
     """
 
-    def __init__(self, layout: str = "coco17", options: SkeletonOptions | Mapping | None = None):
+    def __init__(
+        self, layout: str = "coco17", options: SkeletonOptions | Mapping | None = None, num_classes: int = 3
+    ):
         super().__init__()
         opt = self.options = SkeletonOptions.of(options)
         self.layout = graphs.get_layout(layout)
@@ -401,6 +410,9 @@ class SkeletonEncoder(nn.Module):
         self.register_buffer("part_members", member, persistent=False)
         self.diff_pairs = [(PART_GROUPS.index(a), PART_GROUPS.index(b)) for a, b in DIFF_TOKENS]
         self.measure_token = MeasureToken(self.layout, width) if opt.measures else None
+        self.measure_readout = None
+        if opt.measure_readout is not None:
+            self.measure_readout = MeasureReadout(num_classes, opt.measure_readout)
         self.num_parts = len(groups) + len(self.diff_pairs) + int(opt.measures)
 
     def forward(
@@ -427,14 +439,40 @@ class SkeletonEncoder(nn.Module):
             return tokens
         return torch.cat([tokens, self.measure_token(pose, seq_lens).to(tokens.dtype)], -1)
 
-    def weigh_parts(self, logits: Tensor) -> Tensor:
+    def readout_logits(self, pose: Tensor, seq_lens: Tensor | None = None) -> Tensor | None:
+        """The fitted measure read-out's logits for poses in the layout, or None (no read-out,
+        or not fitted yet). [N, T, V, 3] -> [N, K]."""
+        if self.measure_readout is None or not bool(self.measure_readout.fitted):
+            return None
+        return self.measure_readout(measure_inputs(self.measure_token.measures(pose, seq_lens)))
+
+    @torch.no_grad()
+    def fit_measure_readout(self, clips) -> int:
+        """Fit the measure read-out on training clips: an iterable of (pose [T, V, 3] in any
+        layout the stream reads, label). Returns the number of clips (0: nothing fitted)."""
+        if self.measure_readout is None:
+            return 0
+        device = self.measure_readout.weight.device
+        inputs, labels = [], []
+        for pose, label in clips:
+            pose = self.norm.to_layout(torch.as_tensor(pose, dtype=torch.float32, device=device)[None])
+            inputs.append(measure_inputs(self.measure_token.measures(pose))[0])
+            labels.append(int(label))
+        if inputs:
+            self.measure_readout.fit(torch.stack(inputs), torch.tensor(labels))
+        return len(inputs)
+
+    def weigh_parts(self, logits: Tensor, readout: Tensor | None = None) -> Tensor:
         """Part logits rescaled so that their mean is the stream's prediction with the measure
         token's share ``measure_weight`` (the other parts share the rest equally); unchanged
-        without a measure weight.
+        without a measure weight. ``readout`` (the fitted read-out's logits [N, K], or None)
+        replaces the measure part's logits first.
 
         Shapes:
             logits: [N, K, P] -> [N, K, P].
         """
+        if readout is not None:
+            logits = torch.cat([logits[..., :-1], readout.to(logits.dtype)[..., None]], -1)
         w = self.options.measure_weight
         if w is None or self.measure_token is None:
             return logits
@@ -488,7 +526,7 @@ class SkeletonGCN(nn.Module):
         augment: Mapping | None = None,
     ):
         super().__init__()
-        self.encoder = SkeletonEncoder(layout, skeleton)
+        self.encoder = SkeletonEncoder(layout, skeleton, num_classes)
         self.augment = BatchAugment(self.encoder.layout.flip_index, **(augment or {}))
         self.num_parts = self.encoder.num_parts
         self.fcs = SeparateFCs(self.num_parts, self.encoder.out_channels, embed_dim)
@@ -500,6 +538,6 @@ class SkeletonGCN(nn.Module):
         affine = self.augment.draw_affine(pose.shape[0], pose.device)
         embeddings = self.fcs(self.encoder(pose, seq_lens, affine))
         _, logits = self.bnnecks(embeddings)
-        if not self.training:  # the prediction: the measure token's share (measure_weight)
-            logits = self.encoder.weigh_parts(logits)
+        if not self.training:  # the prediction: the measure part's share (measure_weight)
+            logits = self.encoder.weigh_parts(logits, self.encoder.readout_logits(pose, seq_lens))
         return {"embeddings": embeddings, "logits": logits}

@@ -111,3 +111,22 @@ def test_calibrate_on_validation_then_evaluate_at_the_operating_point(cohort, tm
     assert sum(op["table"].values()) == test["n"]
     table = (tmp_path / "m.per_class.csv").read_text()
     assert "refer: P(positive)" in table and "specificity_ci95" in table
+
+
+def test_the_trainer_fits_the_measure_readouts_after_training(cohort, tmp_path):
+    """skeleton.measure_readout: the final checkpoint holds a read-out fitted on the training
+    clips (training itself unchanged: the same network weights as without it), and the
+    evaluation predicts with it."""
+    skeleton = {"channels": [8, 8, 8], "measures": True, "measure_weight": 0.5}
+    model = {"model": "FusionScoNet", "channels": [4, 8, 8, 8], "layout": "mediapipe33",
+             "fusion": "late", "sil_weight": 0.5}
+    with_readout = _config(cohort, {**model, "skeleton": {**skeleton, "measure_readout": 0.1}}, ["sils", "pose"])
+    plain = _config(cohort, {**model, "skeleton": skeleton}, ["sils", "pose"])
+    a = load_checkpoint(train(with_readout, tmp_path / "readout"))["model"]
+    b = load_checkpoint(train(plain, tmp_path / "plain"))["model"]
+    assert bool(a["pose.measure_readout.fitted"])
+    assert a["pose.measure_readout.weight"].abs().sum() > 0
+    assert all(torch.equal(a[k], b[k]) for k in b)  # the network trained the same
+    rep_a = evaluate(with_readout, tmp_path / "readout" / "checkpoints" / "latest.pt", progress=False)
+    rep_b = evaluate(plain, tmp_path / "plain" / "checkpoints" / "latest.pt", progress=False)
+    assert rep_a["n"] == rep_b["n"] > 0

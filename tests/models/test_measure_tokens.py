@@ -182,3 +182,59 @@ def test_measure_weight_in_late_fusion_and_its_options():
     assert torch.allclose(out["logits"][..., 0], fused, atol=1e-5)
     with pytest.raises(ValueError, match="measure_weight"):
         SkeletonGCN(3, "mediapipe33", {"channels": POSE_NARROW, "measure_weight": 0.5})
+
+
+def test_measure_readout_agrees_with_sklearn_logistic_regression():
+    """The read-out's L-BFGS fit is sklearn's L2 multinomial logistic regression on
+    standardised inputs (same objective): the same coefficients and class probabilities."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
+
+    from gaitpose.models.measure_tokens import MeasureReadout
+
+    rng = np.random.default_rng(0)
+    k = 2 * len(MEASURE_NAMES)
+    y = rng.integers(0, 3, 300)
+    x = rng.normal(size=(300, k)) * rng.uniform(0.5, 20, k) + rng.normal(size=k)
+    x[:, :3] += y[:, None] * np.array([1.0, -2.0, 0.5])  # three informative columns
+    readout = MeasureReadout(3, c=0.1)
+    assert readout(torch.tensor(x)) is None  # not fitted: no prediction of its own
+    readout.fit(torch.tensor(x), torch.tensor(y))
+    scaler = StandardScaler().fit(x)
+    ref = LogisticRegression(C=0.1, max_iter=5000, tol=1e-10).fit(scaler.transform(x), y)
+    np.testing.assert_allclose(readout.weight.numpy(), ref.coef_, atol=2e-4)
+    logits = readout(torch.tensor(x, dtype=torch.float32)) * readout.logit_scale
+    np.testing.assert_allclose(
+        torch.softmax(logits, 1).numpy(), ref.predict_proba(scaler.transform(x)), atol=1e-4
+    )
+
+
+def test_a_fitted_readout_predicts_the_measure_part_and_survives_a_checkpoint():
+    """SkeletonGCN / late FusionScoNet: unfitted, the prediction is the token's; fitted, the
+    measure part's logits are the read-out's (here measure_weight 1: the prediction is the
+    read-out; sil_weight 0: the fused prediction is the skeleton's); the fit is in the state."""
+    from gaitpose.models import FusionScoNet
+
+    opts = {"channels": POSE_NARROW, "measures": True, "measure_weight": 1.0, "measure_readout": 1.0}
+    pose = walking_pose(6, 8, "mediapipe33", seed=4)
+    pose[:, :, LAYOUT.index("left_shoulder"), 1] -= torch.linspace(0, 10, 6)[:, None]
+    labels = torch.arange(6) % 3
+    late = {"channels": (4, 8, 8, 8), "fusion": "late", "sil_weight": 0.0}
+    for cls, kw, inputs in ((SkeletonGCN, {}, {"pose": pose}),
+                            (FusionScoNet, late, {"pose": pose, "sils": torch.rand(6, 8, 64, 44)})):
+        torch.manual_seed(0)
+        model = cls(num_classes=3, layout="mediapipe33", skeleton=opts, **kw).eval()
+        encoder = model.encoder if cls is SkeletonGCN else model.pose
+        before = model(**inputs)["logits"].mean(-1)
+        assert encoder.readout_logits(pose) is None
+        assert encoder.fit_measure_readout(zip(pose, labels)) == 6
+        after = model(**inputs)["logits"].mean(-1)
+        readout = encoder.readout_logits(pose)
+        assert torch.allclose(after, readout, atol=1e-6) and not torch.allclose(before, after)
+        twin = cls(num_classes=3, layout="mediapipe33", skeleton=opts, **kw).eval()
+        twin.load_state_dict(model.state_dict())
+        assert torch.allclose(twin(**inputs)["logits"].mean(-1), after, atol=1e-6)
+    with pytest.raises(ValueError, match="measure_readout needs measures"):
+        SkeletonGCN(3, "mediapipe33", {"measure_readout": 1.0})
+    with pytest.raises(ValueError, match="needs fusion: late"):
+        FusionScoNet(3, (4, 8, 8, 8), layout="mediapipe33", skeleton=opts, fusion="concat")
