@@ -195,7 +195,7 @@ class MeasureToken(nn.Module):
     reads them best on a few hundred walks. A hidden layer (BN -> 64 -> ReLU -> C -> ReLU, the
     first version) overfits them: the measure path alone, trained as in the quick grid (800
     iterations of 16 walks, mirroring, CE with smoothing 0.1), reaches validation macro-F1
-    0.489 (train 0.75) against 0.545 (train 0.58) linear; a logistic regression on the same
+    0.471 (train 0.74) against 0.545 (train 0.58) linear; a logistic regression on the same
     inputs 0.574 (front cohort; experiments/results/variant_pilots.md).
 
     Shapes:
