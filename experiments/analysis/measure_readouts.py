@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import glob
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -28,12 +27,12 @@ from sklearn.metrics import f1_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from torch import nn
-from variant_pilots import measure_share
+from variant_pilots import measure_share, validation_run
 
 import graphs
 from gaitpose.data import GaitDataset
 from gaitpose.data.transforms import mirror_pose
-from gaitpose.models.measure_tokens import ClipMeasures
+from gaitpose.models.measure_tokens import ClipMeasures, measure_inputs
 
 LAYOUT = graphs.get_layout("mediapipe33")
 FRAMES = 60
@@ -49,8 +48,7 @@ def clip_inputs(root: str, split: str, mirrored: bool = False) -> tuple[np.ndarr
         pose = torch.as_tensor(item["pose"])[None, :FRAMES].float()
         if mirrored:
             pose = mirror_pose(pose, LAYOUT.flip_index)
-        m = clip(pose)[0].numpy()
-        rows.append(np.concatenate([m, np.abs(m)]))
+        rows.append(measure_inputs(clip(pose))[0].numpy())
         labels.append(item["label"])
     return np.array(rows, dtype=np.float32), np.array(labels)
 
@@ -126,17 +124,14 @@ def reference(*roots: str) -> None:
 
 
 def stack(root: str, pattern: str, kind: str) -> None:
-    from gaitpose.engine.checkpoint import load_checkpoint
-    from gaitpose.engine.evaluator import evaluation_config, predict_split
+    from gaitpose.engine.evaluator import predict_split
 
     (x, y), (xv, yv) = clip_inputs(root, "train"), clip_inputs(root, "val")
     lr_val = logistic(0.1).fit(x, y).predict_log_proba(xv)
     print(f"logistic regression alone (C=0.1): val {f1_score(yv, lr_val.argmax(1), average='macro'):.3f}")
     table: dict[tuple, list[float]] = {}
     for run in sorted(glob.glob(pattern)):
-        ckpt = Path(run) / "checkpoints" / "latest.pt"
-        state = load_checkpoint(ckpt)
-        cfg = evaluation_config(str(Path(run) / "config.yaml"), state, ckpt, [], "val")
+        cfg, state, ckpt = validation_run(run)
         with measure_share(0.0):
             graph = predict_split(cfg, state, ckpt, "val", drop=["sils"] if kind == "fused" else [], progress=False)
         if not np.array_equal(graph["labels"], yv):

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -179,17 +180,12 @@ SIL_SHARES = (0.5, 0.6, 0.7, 0.8)
 def measure_share(w: float):
     """Evaluate skeleton streams with the measure token's share ``w`` (patches
     ``SkeletonEncoder.weigh_parts``: the checkpoints' own option is frozen in their config)."""
-    from gaitpose.models.skeleton import SkeletonEncoder
+    from gaitpose.models.skeleton import SkeletonEncoder, weigh_measure_part
 
     original = SkeletonEncoder.weigh_parts
 
     def weigh(self, logits, readout=None):
-        if readout is not None:
-            logits = torch.cat([logits[..., :-1], readout.to(logits.dtype)[..., None]], -1)
-        p = logits.shape[-1]
-        scale = torch.full((p,), (1.0 - w) * p / (p - 1), device=logits.device, dtype=logits.dtype)
-        scale[-1] = w * p
-        return logits * scale
+        return weigh_measure_part(logits, w, readout)
 
     SkeletonEncoder.weigh_parts = weigh
     try:
@@ -198,18 +194,24 @@ def measure_share(w: float):
         SkeletonEncoder.weigh_parts = original
 
 
+def validation_run(run: str) -> tuple[dict, dict, Path]:
+    """(resolved config for the validation split, loaded checkpoint, its path) of a grid cell."""
+    from gaitpose.engine.checkpoint import load_checkpoint
+    from gaitpose.engine.evaluator import evaluation_config
+
+    ckpt = Path(run) / "checkpoints" / "latest.pt"
+    state = load_checkpoint(ckpt)
+    return evaluation_config(str(Path(run) / "config.yaml"), state, ckpt, [], "val"), state, ckpt
+
+
 def shares(pattern: str, kind: str) -> None:
     import glob
-    from pathlib import Path
 
-    from gaitpose.engine.checkpoint import load_checkpoint
-    from gaitpose.engine.evaluator import evaluation_config, predict_split
+    from gaitpose.engine.evaluator import predict_split
 
     table: dict[tuple, list[float]] = {}
     for run in sorted(glob.glob(pattern)):
-        ckpt = Path(run) / "checkpoints" / "latest.pt"
-        state = load_checkpoint(ckpt)
-        cfg = evaluation_config(str(Path(run) / "config.yaml"), state, ckpt, [], "val")
+        cfg, state, ckpt = validation_run(run)
         sil = predict_split(cfg, state, ckpt, "val", drop=["pose"], progress=False) if kind == "fused" else None
         for mw in MEASURE_SHARES:
             with measure_share(mw):

@@ -511,8 +511,9 @@ def _precise_bn(run: Run) -> int:
 
 def _fit_measure_readouts(run: Run) -> int:
     """Fit every skeleton stream's measure read-out on the training clips, each clip once
-    (the data layer's frame choice seeded from the run's seed; the global RNG states are
-    restored afterwards). Returns the number of clips (0: no read-out in the model)."""
+    (poses only, however many modalities the model reads; the data layer's frame choice seeded
+    from the run's seed; the global RNG states are restored afterwards). Returns the number of
+    clips (0: no read-out in the model)."""
     from gaitpose.models.skeleton import SkeletonEncoder
 
     encoders = [m for m in run.model.modules() if isinstance(m, SkeletonEncoder) and m.measure_readout is not None]
@@ -520,7 +521,7 @@ def _fit_measure_readouts(run: Run) -> int:
         return 0
     saved = rng_state()
     try:
-        items = SeededItems(run.dataset)
+        items = SeededItems(builders.build_dataset(run.cfg, ("pose",), "train"))
         seed = derive_seed(run.seed, 0x4EAD)
         clips = [(item["pose"], item["label"]) for item in (items[(seed, i)] for i in range(len(items)))]
     finally:

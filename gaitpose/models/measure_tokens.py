@@ -264,11 +264,10 @@ class MeasureReadout(nn.Module):
         b = torch.zeros(k, dtype=torch.float64, requires_grad=True)
         opt = torch.optim.LBFGS([w, b], max_iter=max_iter, tolerance_grad=1e-9, line_search_fn="strong_wolfe")
 
-        def objective():
+        def objective():  # LBFGS runs it with gradients enabled
             opt.zero_grad()
-            with torch.enable_grad():
-                loss = 0.5 * (w**2).sum() + self.c * nn.functional.cross_entropy(z @ w.T + b, y, reduction="sum")
-                loss.backward()
+            loss = 0.5 * (w**2).sum() + self.c * nn.functional.cross_entropy(z @ w.T + b, y, reduction="sum")
+            loss.backward()
             return loss
 
         opt.step(objective)

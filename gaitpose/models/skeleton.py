@@ -118,6 +118,24 @@ class SkeletonOptions:
         return cls(**kw)
 
 
+def weigh_measure_part(logits: Tensor, share: float | None, readout: Tensor | None = None) -> Tensor:
+    """Part logits whose mean gives the last part (the measure part) ``share`` of the
+    prediction and the other parts the rest equally (unchanged for ``share`` None), after
+    ``readout`` (logits [N, K], or None) replaced the last part's logits.
+
+    Shapes:
+        logits: [N, K, P] -> [N, K, P].
+    """
+    if readout is not None:
+        logits = torch.cat([logits[..., :-1], readout.to(logits.dtype)[..., None]], -1)
+    if share is None:
+        return logits
+    p = logits.shape[-1]
+    scale = torch.full((p,), (1.0 - share) * p / (p - 1), device=logits.device, dtype=logits.dtype)
+    scale[-1] = share * p
+    return logits * scale
+
+
 def _parents(layout: graphs.Layout) -> list[int]:
     """Parent of every joint in a BFS tree of the bones from the centre joint (root: itself)."""
     v = layout.num_joints
@@ -471,15 +489,8 @@ class SkeletonEncoder(nn.Module):
         Shapes:
             logits: [N, K, P] -> [N, K, P].
         """
-        if readout is not None:
-            logits = torch.cat([logits[..., :-1], readout.to(logits.dtype)[..., None]], -1)
-        w = self.options.measure_weight
-        if w is None or self.measure_token is None:
-            return logits
-        p = logits.shape[-1]
-        scale = torch.full((p,), (1.0 - w) * p / (p - 1), device=logits.device, dtype=logits.dtype)
-        scale[-1] = w * p  # the measure token is the last part
-        return logits * scale
+        share = self.options.measure_weight if self.measure_token is not None else None
+        return weigh_measure_part(logits, share, readout)
 
     def part_tokens(self, x: Tensor) -> Tensor:
         """Mean + max over each body-part group, then left-minus-right tokens.
