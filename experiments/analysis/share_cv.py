@@ -1,0 +1,142 @@
+"""Choose the fused model's prediction shares by subject-grouped cross-validation (issue 11).
+
+The validation split alone (252 walks, 151 subjects in the quick cohort) chose the shares so
+far; this pools held-out predictions over all of TRAIN_SET + VAL_SET instead. The test split
+is never read.
+
+    python experiments/analysis/share_cv.py folds ROOT OUT [--folds 5]
+        OUT/fold-K/partition.json for K = 0 .. folds-1: VAL_SET = fold K of TRAIN_SET +
+        VAL_SET (whole subjects, stratified by class: sklearn's StratifiedGroupKFold,
+        shuffled with seed 0), TRAIN_SET = the other folds, TEST_SET unchanged (not read)
+    python experiments/analysis/share_cv.py train CONFIG OUT [--seeds 0 1 2] [--jobs 2] [--set K=V]
+        trains CONFIG's base model once per fold and seed (`gaitpose train CONFIG -o
+        OUT/fold-K/seed-S --set data.dataset_partition=OUT/fold-K/partition.json --set
+        trainer.seed=S`, and any further --set), JOBS at a time; a finished run is not retrained
+    python experiments/analysis/share_cv.py score OUT
+        every run's held-out fold predicted once per stream part, the folds pooled per seed,
+        and the macro-F1 of the mix at a grid of (measure_weight, sil_weight): the shares
+        change the prediction only, so one set of checkpoints serves the whole grid
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import f1_score
+from sklearn.model_selection import StratifiedGroupKFold
+from variant_pilots import measure_share, validation_run
+
+MEASURE_SHARES = (0.5, 0.6, 0.75, 0.9)
+SIL_SHARES = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
+
+
+def folds(root: str, out: str, k: int) -> None:
+    part = json.loads((Path(root) / "partition.json").read_text())
+    truth = pd.read_csv(Path(root) / "ground_truth.csv", dtype={"id": str}).set_index("id")
+    pool = [i for i in part["TRAIN_SET"] + part["VAL_SET"] if i in truth.index]
+    split = StratifiedGroupKFold(n_splits=k, shuffle=True, random_state=0)
+    for n, (_, held) in enumerate(split.split(pool, truth.loc[pool, "class"], truth.loc[pool, "subject"])):
+        val = sorted(pool[i] for i in held)
+        keep = set(val)
+        fold = {"TRAIN_SET": [i for i in pool if i not in keep], "VAL_SET": val, "TEST_SET": part["TEST_SET"]}
+        path = Path(out) / f"fold-{n}" / "partition.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(fold, indent=1))
+        counts = truth.loc[val, "class"].value_counts().to_dict()
+        print(f"{path}: {len(fold['TRAIN_SET'])} training, {len(val)} held out "
+              f"({truth.loc[val, 'subject'].nunique()} subjects; {counts})")
+
+
+def train_one(config: str, fold: Path, seed: int, overrides: list[str]) -> str:
+    run = fold / f"seed-{seed}"
+    if (run / "checkpoints" / "latest.pt").is_file() and (run / "train_log.csv").is_file():
+        return f"{run}: already trained"
+    cmd = [sys.executable, "-m", "gaitpose", "train", config, "-o", str(run), "-q",
+           "--set", f"data.dataset_partition={fold / 'partition.json'}", "--set", f"trainer.seed={seed}"]
+    cmd += [arg for kv in overrides for arg in ("--set", kv)]
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    if done.returncode:
+        return f"{run}: FAILED ({done.stderr.strip().splitlines()[-1:]})"
+    return f"{run}: trained"
+
+
+def train(config: str, out: str, seeds: list[int], jobs: int, overrides: list[str]) -> None:
+    fold_dirs = sorted(p.parent for p in Path(out).glob("fold-*/partition.json"))
+    if not fold_dirs:
+        raise SystemExit(f"{out}: no fold-*/partition.json (run `folds` first)")
+    with ThreadPoolExecutor(jobs) as pool:
+        for line in pool.map(lambda fs: train_one(config, *fs, overrides), [(f, s) for s in seeds for f in fold_dirs]):
+            print(line, flush=True)
+
+
+def held_out_parts(run: Path) -> dict[str, np.ndarray]:
+    """Labels and the logits of a run's held-out fold: silhouette half, skeleton half with
+    its measure part at share 0 and at share 1 (the skeleton's prediction is linear in it)."""
+    from gaitpose.engine.evaluator import predict_split
+
+    cfg, state, ckpt = validation_run(str(run))
+    sil = predict_split(cfg, state, ckpt, "val", drop=["pose"], progress=False)
+    parts = {"labels": sil["labels"], "sil": sil["logits"]}
+    for name, share in (("graph", 0.0), ("measures", 1.0)):
+        with measure_share(share):
+            pose = predict_split(cfg, state, ckpt, "val", drop=["sils"], progress=False)
+        if not np.array_equal(pose["labels"], sil["labels"]):
+            raise SystemExit(f"{run}: the two predictions do not hold the same sequences")
+        parts[name] = pose["logits"]
+    return parts
+
+
+def score(out: str) -> None:
+    pooled: dict[str, list[dict]] = {}
+    for run in sorted(Path(out).glob("fold-*/seed-*")):
+        pooled.setdefault(run.name, []).append(held_out_parts(run))
+        print(f"{run} predicted", flush=True)
+    table: dict[tuple, list[float]] = {}
+    for seed, runs in sorted(pooled.items()):
+        p = {key: np.concatenate([r[key] for r in runs]) for key in runs[0]}
+        print(f"{seed}: {len(p['labels'])} held-out walks from {len(runs)} folds; silhouette half "
+              f"{f1_score(p['labels'], p['sil'].argmax(1), average='macro'):.3f}")
+        for mw in MEASURE_SHARES:
+            pose = (1 - mw) * p["graph"] + mw * p["measures"]
+            table.setdefault((mw, None), []).append(f1_score(p["labels"], pose.argmax(1), average="macro"))
+            for ws in SIL_SHARES:
+                fused = ws * p["sil"] + (1 - ws) * pose
+                table.setdefault((mw, ws), []).append(f1_score(p["labels"], fused.argmax(1), average="macro"))
+    for (mw, ws), f in table.items():
+        what = "skeleton half" if ws is None else f"fused, sil_weight {ws}"
+        print(f"measure_weight {mw}, {what}: mean {np.mean(f):.3f}; per seed {' '.join(f'{x:.3f}' for x in f)}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = ap.add_subparsers(dest="what", required=True)
+    f = sub.add_parser("folds")
+    f.add_argument("root")
+    f.add_argument("out")
+    f.add_argument("--folds", type=int, default=5)
+    t = sub.add_parser("train")
+    t.add_argument("config")
+    t.add_argument("out")
+    t.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    t.add_argument("--jobs", type=int, default=2)
+    t.add_argument("--set", dest="overrides", action="append", default=[], metavar="K=V")
+    s = sub.add_parser("score")
+    s.add_argument("out")
+    a = ap.parse_args()
+    if a.what == "folds":
+        folds(a.root, a.out, a.folds)
+    elif a.what == "train":
+        train(a.config, a.out, a.seeds, a.jobs, a.overrides)
+    else:
+        score(a.out)
+
+
+if __name__ == "__main__":
+    main()
