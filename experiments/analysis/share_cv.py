@@ -13,9 +13,14 @@ is never read.
         OUT/fold-K/seed-S --set data.dataset_partition=OUT/fold-K/partition.json --set
         trainer.seed=S`, and any further --set), JOBS at a time; a finished run is not retrained
     python experiments/analysis/share_cv.py score OUT
-        every run's held-out fold predicted once per stream part, the folds pooled per seed,
+        every run's held-out fold predicted once per stream part (kept in the run's
+        held_out_parts.npz for the next score), the folds pooled per seed,
         and the macro-F1 of the mix at a grid of (measure_weight, sil_weight): the shares
         change the prediction only, so one set of checkpoints serves the whole grid
+    python experiments/analysis/share_cv.py designs OUT
+        other late-fusion designs on the same held-out predictions: mixing the streams'
+        probabilities instead of their logits, and a stacking logistic regression on the
+        three parts' logits (fitted on four folds' held-out walks, scored on the fifth)
 """
 
 from __future__ import annotations
@@ -81,6 +86,10 @@ def held_out_parts(run: Path) -> dict[str, np.ndarray]:
     its measure part at share 0 and at share 1 (the skeleton's prediction is linear in it)."""
     from gaitpose.engine.evaluator import predict_split
 
+    cache = run / "held_out_parts.npz"
+    if cache.is_file() and cache.stat().st_mtime > (run / "checkpoints" / "latest.pt").stat().st_mtime:
+        with np.load(cache) as saved:
+            return dict(saved)
     cfg, state, ckpt = validation_run(str(run))
     sil = predict_split(cfg, state, ckpt, "val", drop=["pose"], progress=False)
     parts = {"labels": sil["labels"], "sil": sil["logits"]}
@@ -90,18 +99,27 @@ def held_out_parts(run: Path) -> dict[str, np.ndarray]:
         if not np.array_equal(pose["labels"], sil["labels"]):
             raise SystemExit(f"{run}: the two predictions do not hold the same sequences")
         parts[name] = pose["logits"]
+    tmp = cache.with_suffix(".tmp.npz")
+    np.savez(tmp, **parts)
+    tmp.replace(cache)
     return parts
 
 
-def score(out: str) -> None:
-    pooled: dict[str, list[dict]] = {}
+def pooled_parts(out: str) -> dict[str, dict[str, np.ndarray]]:
+    """Per seed, every fold's held-out parts concatenated, with each walk's ``fold``."""
+    runs: dict[str, list[dict]] = {}
     for run in sorted(Path(out).glob("fold-*/seed-*")):
-        pooled.setdefault(run.name, []).append(held_out_parts(run))
+        parts = held_out_parts(run)
+        parts["fold"] = np.full(len(parts["labels"]), int(run.parent.name.removeprefix("fold-")))
+        runs.setdefault(run.name, []).append(parts)
         print(f"{run} predicted", flush=True)
+    return {seed: {key: np.concatenate([r[key] for r in rs]) for key in rs[0]} for seed, rs in sorted(runs.items())}
+
+
+def score(out: str) -> None:
     table: dict[tuple, list[float]] = {}
-    for seed, runs in sorted(pooled.items()):
-        p = {key: np.concatenate([r[key] for r in runs]) for key in runs[0]}
-        print(f"{seed}: {len(p['labels'])} held-out walks from {len(runs)} folds; silhouette half "
+    for seed, p in pooled_parts(out).items():
+        print(f"{seed}: {len(p['labels'])} held-out walks from {len(np.unique(p['fold']))} folds; silhouette half "
               f"{f1_score(p['labels'], p['sil'].argmax(1), average='macro'):.3f}")
         for mw in MEASURE_SHARES:
             pose = (1 - mw) * p["graph"] + mw * p["measures"]
@@ -112,6 +130,31 @@ def score(out: str) -> None:
     for (mw, ws), f in table.items():
         what = "skeleton half" if ws is None else f"fused, sil_weight {ws}"
         print(f"measure_weight {mw}, {what}: mean {np.mean(f):.3f}; per seed {' '.join(f'{x:.3f}' for x in f)}")
+
+
+def designs(out: str, measure_weight: float = 0.6) -> None:
+    from scipy.special import softmax
+    from sklearn.linear_model import LogisticRegression
+
+    table: dict[str, list[float]] = {}
+    for p in pooled_parts(out).values():
+        y = p["labels"]
+        pose = (1 - measure_weight) * p["graph"] + measure_weight * p["measures"]
+        for ws in SIL_SHARES:
+            for space, z in (("logits", ws * p["sil"] + (1 - ws) * pose),
+                             ("probabilities", ws * softmax(p["sil"], 1) + (1 - ws) * softmax(pose, 1))):
+                table.setdefault(f"mix of {space}, sil_weight {ws}", []).append(
+                    f1_score(y, z.argmax(1), average="macro"))
+        x = np.hstack([p["sil"], p["graph"], p["measures"]])
+        for c in (0.01, 0.1, 1.0):
+            pred = np.zeros_like(y)
+            for fold in np.unique(p["fold"]):
+                fit, held = p["fold"] != fold, p["fold"] == fold
+                pred[held] = LogisticRegression(C=c, max_iter=2000).fit(x[fit], y[fit]).predict(x[held])
+            table.setdefault(f"stacking logistic regression, C {c}", []).append(f1_score(y, pred, average="macro"))
+    print(f"measure_weight {measure_weight}:")
+    for name, f in table.items():
+        print(f"{name}: mean {np.mean(f):.3f}; per seed {' '.join(f'{x:.3f}' for x in f)}")
 
 
 def main() -> None:
@@ -127,15 +170,15 @@ def main() -> None:
     t.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     t.add_argument("--jobs", type=int, default=2)
     t.add_argument("--set", dest="overrides", action="append", default=[], metavar="K=V")
-    s = sub.add_parser("score")
-    s.add_argument("out")
+    for name in ("score", "designs"):
+        sub.add_parser(name).add_argument("out")
     a = ap.parse_args()
     if a.what == "folds":
         folds(a.root, a.out, a.folds)
     elif a.what == "train":
         train(a.config, a.out, a.seeds, a.jobs, a.overrides)
     else:
-        score(a.out)
+        {"score": score, "designs": designs}[a.what](a.out)
 
 
 if __name__ == "__main__":
