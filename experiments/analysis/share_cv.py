@@ -11,7 +11,7 @@ is never read.
     python experiments/analysis/share_cv.py train CONFIG OUT [--seeds 0 1 2] [--jobs 2] [--set K=V]
         trains CONFIG's base model once per fold and seed (`gaitpose train CONFIG -o
         OUT/fold-K/seed-S --set data.dataset_partition=OUT/fold-K/partition.json --set
-        trainer.seed=S`, and any further --set), JOBS at a time; a finished run is not retrained
+        trainer.seed=S`, and any further --set), JOBS at a time; a finished run is not retrained, an interrupted one resumes
     python experiments/analysis/share_cv.py score OUT
         every run's held-out fold predicted once per stream part (kept in the run's
         held_out_parts.npz for the next score), the folds pooled per seed,
@@ -59,9 +59,20 @@ def folds(root: str, out: str, k: int) -> None:
               f"({truth.loc[val, 'subject'].nunique()} subjects; {counts})")
 
 
+def finished(run: Path) -> bool:
+    """Whether the run's last checkpoint is its final one (an interrupted run resumes)."""
+    from gaitpose.engine.checkpoint import load_checkpoint
+
+    ckpt = run / "checkpoints" / "latest.pt"
+    if not ckpt.is_file():
+        return False
+    state = load_checkpoint(ckpt)
+    return state["iteration"] >= state["config"]["trainer_cfg"]["total_iter"]
+
+
 def train_one(config: str, fold: Path, seed: int, overrides: list[str]) -> str:
     run = fold / f"seed-{seed}"
-    if (run / "checkpoints" / "latest.pt").is_file() and (run / "train_log.csv").is_file():
+    if finished(run):
         return f"{run}: already trained"
     cmd = [sys.executable, "-m", "gaitpose", "train", config, "-o", str(run), "-q",
            "--set", f"data.dataset_partition={fold / 'partition.json'}", "--set", f"trainer.seed={seed}"]
