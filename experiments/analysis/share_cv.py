@@ -7,7 +7,8 @@ is never read.
     python experiments/analysis/share_cv.py folds ROOT OUT [--folds 5]
         OUT/fold-K/partition.json for K = 0 .. folds-1: VAL_SET = fold K of TRAIN_SET +
         VAL_SET (whole subjects, stratified by class: sklearn's StratifiedGroupKFold,
-        shuffled with seed 0), TRAIN_SET = the other folds, TEST_SET unchanged (not read)
+        shuffled with seed 0), TRAIN_SET = the other folds, TEST_SET unchanged (not read);
+        subjects and classes from ROOT/ground_truth.csv (a cohort of `gaitpose synth`)
     python experiments/analysis/share_cv.py train CONFIG OUT [--seeds 0 1 2] [--jobs 2] [--set K=V]
         trains CONFIG's base model once per fold and seed (`gaitpose train CONFIG -o
         OUT/fold-K/seed-S --set data.dataset_partition=OUT/fold-K/partition.json --set
