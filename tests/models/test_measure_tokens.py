@@ -238,3 +238,20 @@ def test_a_fitted_readout_predicts_the_measure_part_and_survives_a_checkpoint():
         SkeletonGCN(3, "mediapipe33", {"measure_readout": 1.0})
     with pytest.raises(ValueError, match="needs fusion: late"):
         FusionScoNet(3, (4, 8, 8, 8), layout="mediapipe33", skeleton=opts, fusion="concat")
+
+
+def test_the_measure_share_mixes_the_graph_parts_and_the_measure_part_linearly():
+    """The share analyses (share_cv.py, variant_pilots.py shares) predict each checkpoint at
+    shares 0 and 1 and mix: the part-averaged prediction must be linear in the share, with
+    share 0 the graph parts' mean and share 1 the measure part (or the read-out) alone."""
+    from gaitpose.models.skeleton import weigh_measure_part
+
+    torch.manual_seed(0)
+    logits, readout = torch.randn(4, 3, 9), torch.randn(4, 3)
+    for r in (None, readout):
+        at = {w: weigh_measure_part(logits, w, r).mean(-1) for w in (0.0, 0.6, 1.0)}
+        last = logits[..., -1] if r is None else readout
+        assert torch.allclose(at[0.0], logits[..., :-1].mean(-1), atol=1e-6)
+        assert torch.allclose(at[1.0], last, atol=1e-6)
+        assert torch.allclose(at[0.6], 0.4 * at[0.0] + 0.6 * at[1.0], atol=1e-6)
+    assert torch.equal(weigh_measure_part(logits, None), logits)
