@@ -27,7 +27,7 @@ from sklearn.metrics import f1_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from torch import nn
-from variant_pilots import measure_share, validation_run
+from variant_pilots import skeleton_at, stream_parts
 
 import graphs
 from gaitpose.data import GaitDataset
@@ -124,23 +124,18 @@ def reference(*roots: str) -> None:
 
 
 def stack(root: str, pattern: str, kind: str) -> None:
-    from gaitpose.engine.evaluator import predict_split
-
     (x, y), (xv, yv) = clip_inputs(root, "train"), clip_inputs(root, "val")
     lr_val = logistic(0.1).fit(x, y).predict_log_proba(xv)
     print(f"logistic regression alone (C=0.1): val {f1_score(yv, lr_val.argmax(1), average='macro'):.3f}")
     table: dict[tuple, list[float]] = {}
     for run in sorted(glob.glob(pattern)):
-        cfg, state, ckpt = validation_run(run)
-        with measure_share(0.0):
-            graph = predict_split(cfg, state, ckpt, "val", drop=["sils"] if kind == "fused" else [], progress=False)
-        if not np.array_equal(graph["labels"], yv):
+        parts = stream_parts(run, kind == "fused")
+        if not np.array_equal(parts["labels"], yv):
             raise SystemExit(f"{run}: the validation sequences are not in the dataset's order")
-        sil = predict_split(cfg, state, ckpt, "val", drop=["pose"], progress=False)["logits"] if kind == "fused" else None
         for w in (0.5, 0.6, 0.75, 0.9):
-            pose = (1 - w) * graph["logits"] + w * lr_val
-            for ws in (0.3, 0.4, 0.5, 0.6, 0.7, 0.8) if sil is not None else (0.0,):
-                z = pose if sil is None else ws * sil + (1 - ws) * pose
+            pose = skeleton_at({"graph": parts["graph"], "measures": lr_val}, w)
+            for ws in (0.3, 0.4, 0.5, 0.6, 0.7, 0.8) if kind == "fused" else (0.0,):
+                z = pose if kind != "fused" else ws * parts["sil"] + (1 - ws) * pose
                 table.setdefault((w, ws), []).append(f1_score(yv, z.argmax(1), average="macro"))
     for (w, ws), f in table.items():
         mix = f", sil_weight {ws}" if kind == "fused" else ""

@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import f1_score
 from sklearn.model_selection import StratifiedGroupKFold
-from variant_pilots import measure_share, validation_run
+from variant_pilots import skeleton_at, stream_parts
 
 MEASURE_SHARES = (0.5, 0.6, 0.75, 0.9)
 SIL_SHARES = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
@@ -94,23 +94,13 @@ def train(config: str, out: str, seeds: list[int], jobs: int, overrides: list[st
 
 
 def held_out_parts(run: Path) -> dict[str, np.ndarray]:
-    """Labels and the logits of a run's held-out fold: silhouette half, skeleton half with
-    its measure part at share 0 and at share 1 (the skeleton's prediction is linear in it)."""
-    from gaitpose.engine.evaluator import predict_split
-
+    """:func:`variant_pilots.stream_parts` of a run's held-out fold, kept in the run's
+    held_out_parts.npz (made again when the checkpoint is newer)."""
     cache = run / "held_out_parts.npz"
     if cache.is_file() and cache.stat().st_mtime > (run / "checkpoints" / "latest.pt").stat().st_mtime:
         with np.load(cache) as saved:
             return dict(saved)
-    cfg, state, ckpt = validation_run(str(run))
-    sil = predict_split(cfg, state, ckpt, "val", drop=["pose"], progress=False)
-    parts = {"labels": sil["labels"], "sil": sil["logits"]}
-    for name, share in (("graph", 0.0), ("measures", 1.0)):
-        with measure_share(share):
-            pose = predict_split(cfg, state, ckpt, "val", drop=["sils"], progress=False)
-        if not np.array_equal(pose["labels"], sil["labels"]):
-            raise SystemExit(f"{run}: the two predictions do not hold the same sequences")
-        parts[name] = pose["logits"]
+    parts = stream_parts(str(run), fused=True)
     tmp = cache.with_suffix(".tmp.npz")
     np.savez(tmp, **parts)
     tmp.replace(cache)
@@ -134,7 +124,7 @@ def score(out: str) -> None:
         print(f"{seed}: {len(p['labels'])} held-out walks from {len(np.unique(p['fold']))} folds; silhouette half "
               f"{f1_score(p['labels'], p['sil'].argmax(1), average='macro'):.3f}")
         for mw in MEASURE_SHARES:
-            pose = (1 - mw) * p["graph"] + mw * p["measures"]
+            pose = skeleton_at(p, mw)
             table.setdefault((mw, None), []).append(f1_score(p["labels"], pose.argmax(1), average="macro"))
             for ws in SIL_SHARES:
                 fused = ws * p["sil"] + (1 - ws) * pose
@@ -151,7 +141,7 @@ def designs(out: str, measure_weight: float = 0.6) -> None:
     table: dict[str, list[float]] = {}
     for p in pooled_parts(out).values():
         y = p["labels"]
-        pose = (1 - measure_weight) * p["graph"] + measure_weight * p["measures"]
+        pose = skeleton_at(p, measure_weight)
         for ws in SIL_SHARES:
             for space, z in (("logits", ws * p["sil"] + (1 - ws) * pose),
                              ("probabilities", ws * softmax(p["sil"], 1) + (1 - ws) * softmax(pose, 1))):

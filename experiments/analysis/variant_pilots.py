@@ -204,21 +204,42 @@ def validation_run(run: str) -> tuple[dict, dict, Path]:
     return evaluation_config(str(Path(run) / "config.yaml"), state, ckpt, [], "val"), state, ckpt
 
 
+def stream_parts(run: str, fused: bool) -> dict[str, np.ndarray]:
+    """Validation labels and logits of a grid cell's checkpoint by part: ``sil``, the silhouette
+    half (fused checkpoints only), and the skeleton prediction with its measure part at share 0
+    (``graph``: the graph parts alone) and at share 1 (``measures``). The skeleton prediction is
+    linear in the share: at share w it is ``(1 - w) * graph + w * measures``."""
+    from gaitpose.engine.evaluator import predict_split
+
+    cfg, state, ckpt = validation_run(run)
+    parts: dict[str, np.ndarray] = {}
+    if fused:
+        parts["sil"] = predict_split(cfg, state, ckpt, "val", drop=["pose"], progress=False)["logits"]
+    for name, share in (("graph", 0.0), ("measures", 1.0)):
+        with measure_share(share):
+            pose = predict_split(cfg, state, ckpt, "val", drop=["sils"] if fused else [], progress=False)
+        if "labels" in parts and not np.array_equal(parts["labels"], pose["labels"]):
+            raise SystemExit(f"{run}: the predictions do not hold the same sequences")
+        parts["labels"], parts[name] = pose["labels"], pose["logits"]
+    return parts
+
+
+def skeleton_at(parts: dict[str, np.ndarray], share: float) -> np.ndarray:
+    """The skeleton prediction with the measure part's ``share`` (see :func:`stream_parts`)."""
+    return (1 - share) * parts["graph"] + share * parts["measures"]
+
+
 def shares(pattern: str, kind: str) -> None:
     import glob
 
-    from gaitpose.engine.evaluator import predict_split
-
     table: dict[tuple, list[float]] = {}
     for run in sorted(glob.glob(pattern)):
-        cfg, state, ckpt = validation_run(run)
-        sil = predict_split(cfg, state, ckpt, "val", drop=["pose"], progress=False) if kind == "fused" else None
+        parts = stream_parts(run, kind == "fused")
+        y = parts["labels"]
         for mw in MEASURE_SHARES:
-            with measure_share(mw):
-                pose = predict_split(cfg, state, ckpt, "val", drop=["sils"] if sil is not None else [], progress=False)
-            y = pose["labels"]
-            for ws in SIL_SHARES if sil is not None else (0.0,):
-                logits = pose["logits"] if sil is None else ws * sil["logits"] + (1 - ws) * pose["logits"]
+            pose = skeleton_at(parts, mw)
+            for ws in SIL_SHARES if kind == "fused" else (0.0,):
+                logits = pose if kind != "fused" else ws * parts["sil"] + (1 - ws) * pose
                 table.setdefault((mw, ws), []).append(f1_score(y, logits.argmax(1), average="macro"))
         print(f"{Path(run).name} done", flush=True)
     for (mw, ws), f in table.items():
