@@ -4,11 +4,13 @@ The validation split alone (252 walks, 151 subjects in the quick cohort) chose t
 far; this pools held-out predictions over all of TRAIN_SET + VAL_SET instead. The test split
 is never read.
 
-    python experiments/analysis/share_cv.py folds ROOT OUT [--folds 5]
+    python experiments/analysis/share_cv.py folds CONFIG OUT [--folds 5] [--set K=V]
         OUT/fold-K/partition.json for K = 0 .. folds-1: VAL_SET = fold K of TRAIN_SET +
         VAL_SET (whole subjects, stratified by class: sklearn's StratifiedGroupKFold,
         shuffled with seed 0), TRAIN_SET = the other folds, TEST_SET unchanged (not read);
-        subjects and classes from ROOT/ground_truth.csv (a cohort of `gaitpose synth`)
+        the walks, their classes and subjects as CONFIG's data reads them (a synthetic
+        cohort's ground_truth.csv, an OpenGait tree such as Scoliosis1K — whose partition has
+        no VAL_SET: the pool is then TRAIN_SET —, a folder of Sequence files)
     python experiments/analysis/share_cv.py train CONFIG OUT [--seeds 0 1 2] [--jobs 2] [--set K=V]
         trains CONFIG's base model once per fold and seed (`gaitpose train CONFIG -o
         OUT/fold-K/seed-S --set data.dataset_partition=OUT/fold-K/partition.json --set
@@ -43,21 +45,49 @@ MEASURE_SHARES = (0.5, 0.6, 0.75, 0.9)
 SIL_SHARES = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
 
 
-def folds(root: str, out: str, k: int) -> None:
-    part = json.loads((Path(root) / "partition.json").read_text())
-    truth = pd.read_csv(Path(root) / "ground_truth.csv", dtype={"id": str}).set_index("id")
-    pool = [i for i in part["TRAIN_SET"] + part["VAL_SET"] if i in truth.index]
+def pool_walks(cfg, part: dict[str, list[str]]) -> pd.DataFrame:
+    """The training and validation walks of a resolved config's data (validation: the
+    partition's VAL_SET or what ``data_cfg.val_carve`` carves), one row per partition id
+    (``key``; an OpenGait id holding several views is one key): its ``class`` and
+    ``subject``."""
+    from gaitpose import LABELS
+    from gaitpose.engine import builders
+
+    rows = []
+    has_val = "VAL_SET" in part or cfg["data_cfg"].get("val_carve")
+    for split in ("train", "val") if has_val else ("train",):
+        ds = builders.build_dataset(cfg, tuple(cfg["data_cfg"]["modalities"]), split)
+        rows += [(k, LABELS[y], s) for k, y, s in zip(ds.tree_ids, ds.labels, ds.subjects)]
+    return pd.DataFrame(rows, columns=["key", "class", "subject"]).drop_duplicates("key").set_index("key")
+
+
+def read_split_ids(cfg) -> dict[str, list[str]]:
+    """The config's partition JSON (ids in the file's order)."""
+    from gaitpose.engine import builders
+    from gaitpose.io.opengait import read_partition
+
+    return read_partition(cfg["data_cfg"]["dataset_partition"] or builders.ensure_dataset(cfg) / "partition.json")
+
+
+def folds(config: str, out: str, k: int, overrides: list[str] = ()) -> None:
+    from gaitpose.engine.config import load_config
+
+    cfg = load_config(config, overrides)
+    part = read_split_ids(cfg)
+    walks = pool_walks(cfg, part)
+    # the partition's order (TRAIN_SET, then VAL_SET when it has one): the folds follow it
+    pool = [i for i in part["TRAIN_SET"] + part.get("VAL_SET", []) if i in walks.index]
     split = StratifiedGroupKFold(n_splits=k, shuffle=True, random_state=0)
-    for n, (_, held) in enumerate(split.split(pool, truth.loc[pool, "class"], truth.loc[pool, "subject"])):
+    for n, (_, held) in enumerate(split.split(pool, walks["class"], walks["subject"])):
         val = sorted(pool[i] for i in held)
         keep = set(val)
         fold = {"TRAIN_SET": [i for i in pool if i not in keep], "VAL_SET": val, "TEST_SET": part["TEST_SET"]}
         path = Path(out) / f"fold-{n}" / "partition.json"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(fold, indent=1))
-        counts = truth.loc[val, "class"].value_counts().to_dict()
+        counts = walks.loc[val, "class"].value_counts().to_dict()
         print(f"{path}: {len(fold['TRAIN_SET'])} training, {len(val)} held out "
-              f"({truth.loc[val, 'subject'].nunique()} subjects; {counts})")
+              f"({walks.loc[val, 'subject'].nunique()} subjects; {counts})")
 
 
 def finished(run: Path) -> bool:
@@ -163,9 +193,10 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="what", required=True)
     f = sub.add_parser("folds")
-    f.add_argument("root")
+    f.add_argument("config")
     f.add_argument("out")
     f.add_argument("--folds", type=int, default=5)
+    f.add_argument("--set", dest="overrides", action="append", default=[], metavar="K=V")
     t = sub.add_parser("train")
     t.add_argument("config")
     t.add_argument("out")
@@ -176,7 +207,7 @@ def main() -> None:
         sub.add_parser(name).add_argument("out")
     a = ap.parse_args()
     if a.what == "folds":
-        folds(a.root, a.out, a.folds)
+        folds(a.config, a.out, a.folds, a.overrides)
     elif a.what == "train":
         train(a.config, a.out, a.seeds, a.jobs, a.overrides)
     else:

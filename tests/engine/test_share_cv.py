@@ -26,17 +26,25 @@ def cv():
     return mod
 
 
+def fold_partitions(cv, config: dict, out: Path, k: int) -> list[dict]:
+    cv.folds(config, str(out), k)
+    return [json.loads((out / f"fold-{n}" / "partition.json").read_text()) for n in range(k)]
+
+
 def test_folds_hold_out_whole_subjects_once_and_keep_the_test_set(cv, tmp_path):
-    # 90 subjects with 1-3 walks each, one class per subject; a test split apart
+    # a folder of Sequence files (empty: folds reads ids, classes and subjects only) with
+    # 90 subjects of 1-3 walks each, one class per subject; a test split apart
     rows = [(f"{s:03d}{k}", f"S{s}", LABELS[s % 3]) for s in range(90) for k in range(1 + s // 3 % 3)]
     ids = [r[0] for r in rows]
     pd.DataFrame(rows, columns=["id", "subject", "class"]).to_csv(tmp_path / "ground_truth.csv", index=False)
+    for i in ids:
+        (tmp_path / f"{i}.npz").touch()
     test = [i for i in ids if i.startswith("08")]
     rest = [i for i in ids if i not in test]
     (tmp_path / "partition.json").write_text(json.dumps(
         {"TRAIN_SET": rest[:100], "VAL_SET": rest[100:], "TEST_SET": test}))
-    cv.folds(str(tmp_path), str(tmp_path / "cv"), 4)
-    parts = [json.loads((tmp_path / "cv" / f"fold-{k}" / "partition.json").read_text()) for k in range(4)]
+    config = {"data_cfg": {"dataset_root": str(tmp_path), "modalities": ["pose"]}}
+    parts = fold_partitions(cv, config, tmp_path / "cv", 4)
     subject = dict(zip(ids, (r[1] for r in rows)))
     held = [i for p in parts for i in p["VAL_SET"]]
     assert sorted(held) == sorted(rest)  # every training/validation walk held out exactly once
@@ -46,3 +54,26 @@ def test_folds_hold_out_whole_subjects_once_and_keep_the_test_set(cv, tmp_path):
         assert not {subject[i] for i in p["TRAIN_SET"]} & {subject[i] for i in p["VAL_SET"]}
         classes = [LABELS[int(subject[i][1:]) % 3] for i in p["VAL_SET"]]
         assert max(classes.count(c) for c in LABELS) - min(classes.count(c) for c in LABELS) <= 3
+
+
+def test_folds_of_an_opengait_tree_without_val_set(cv, tmp_path):
+    # Scoliosis1K's layout: root/<id>/<class>/<view>/*.pkl, several views per id, a partition
+    # with TRAIN_SET and TEST_SET only (the configs carve validation from TRAIN_SET)
+    root = tmp_path / "tree"
+    ids = [f"{n:05d}" for n in range(60)]
+    for n, i in enumerate(ids):
+        for view in ("000_180", "000_270"):
+            folder = root / i / LABELS[n % 3] / view
+            folder.mkdir(parents=True)
+            (folder / f"{view}.pkl").touch()
+    (tmp_path / "split.json").write_text(json.dumps({"TRAIN_SET": ids[:45], "TEST_SET": ids[45:]}))
+    config = {"data_cfg": {"dataset_root": str(root), "dataset_partition": str(tmp_path / "split.json"),
+                           "modalities": ["sils"], "val_carve": {"fraction": 0.15, "seed": 0}}}
+    parts = fold_partitions(cv, config, tmp_path / "cv", 5)
+    held = [i for p in parts for i in p["VAL_SET"]]
+    assert sorted(held) == ids[:45]  # each training id (both its views) held out once
+    for p in parts:
+        assert p["TEST_SET"] == ids[45:]
+        assert sorted(p["TRAIN_SET"] + p["VAL_SET"]) == ids[:45]
+        counts = [sum(int(i) % 3 == c for i in p["VAL_SET"]) for c in range(3)]
+        assert max(counts) - min(counts) <= 3  # stratified as far as sklearn's greedy split gets
