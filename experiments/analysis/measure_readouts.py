@@ -5,9 +5,10 @@
         each trained as the quick grid trains the skeleton stream (800 iterations of 16 walks,
         half of them mirrored, Adam 3e-3 with x0.1 at 640, CE with smoothing 0.1; 5 seeds),
         fitted on TRAIN_SET, scored on VAL_SET; and logistic regression for comparison
-    python experiments/analysis/measure_readouts.py reference ROOT [ROOT ...]
+    python experiments/analysis/measure_readouts.py reference ROOT [ROOT ...] [--frames N]
         a reference row: logistic regression on the same inputs, C chosen on VAL_SET, fitted on
-        TRAIN_SET, scored once on TEST_SET (it chooses nothing)
+        TRAIN_SET, scored once on TEST_SET (it chooses nothing); --frames: the measures over
+        the first N frames instead of 60 (every command takes it)
     python experiments/analysis/measure_readouts.py stack ROOT 'RUNS/fused-s*' fused|skeleton
         validation only: the checkpoints' graph-part logits (measure share 0) with the measure
         part replaced by that logistic regression's log-probabilities (C = 0.1), mixed at a
@@ -143,10 +144,13 @@ def stack(root: str, pattern: str, kind: str) -> None:
 
 
 def main() -> None:
+    global FRAMES
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("what", choices=["compare", "reference", "stack"])
     ap.add_argument("args", nargs="+")
+    ap.add_argument("--frames", type=int, default=FRAMES, help="clip length of the measures (first N frames)")
     a = ap.parse_args()
+    FRAMES = a.frames
     {"compare": compare, "reference": reference, "stack": stack}[a.what](*a.args)
 
 
