@@ -6,12 +6,13 @@
 #
 # Steps (each logged with its time to OUTDIR/session.log):
 #   1. environment: GPU, driver, Python, torch, torch-geometric, numpy;
-#   2. experiments/benchmarks/model_speed.py at the reference sizes (P x K 8 x 8, 30 frames,
-#      ResNet-9 64..512, COCO-17, bf16) -> OUTDIR/model_speed_gpu.{json,png};
+#   2. experiments/benchmarks/model_speed.py at the reference sizes (P x K 8 x 8, 30 silhouette
+#      frames, ResNet-9 64..512, COCO-17, bf16) with the variant's skeleton stream (four input
+#      streams, the measure token, 60-frame clips; late fusion) -> OUTDIR/model_speed_gpu.{json,png};
 #   3. a probe: the same benchmark at the grid's sizes (fp16, as the trainer uses), from which
-#      the grid's GPU time is predicted; when 5 seeds x (3 silhouette-bearing + 1 skeleton
-#      models) x total_iter steps would not fit in what is left of the budget, total_iter (and
-#      the milestone, at 80 %) is scaled down and the log says so;
+#      the grid's GPU time is predicted; when 5 seeds x the settings' steps (3 silhouette-bearing
+#      + 1 skeleton, from the config) would not fit in what is left of the budget, total_iter
+#      (and the milestone, at 80 %) is scaled down and the log says so;
 #   4. gaitpose experiment experiments/synthetic_cross_modal.yaml (cohort made on first use),
 #      stopped at the budget's end; the tables are then rebuilt from the finished cells
 #      (--report-only), so a stopped grid still reports what finished;
@@ -23,7 +24,8 @@
 # the script on a machine without a GPU (tiny GRID_SETS advised), REF_BENCH_ARGS / PROBE_ARGS
 # (benchmark arguments; defaults "--steps 20 --warmup 5" / "--steps 30 --warmup 5"), SKIP_BENCH=1
 # (no benchmark and no probe: the grid runs at the config's length, stopped at the budget's
-# end), ONLY (comma-separated settings to run), GRID (grid folder name under RUN; "grid").
+# end), OVERLAP (how much faster JOBS cells at a time run than the probe's serial sum; 1.5),
+# ONLY (comma-separated settings to run), GRID (grid folder name under RUN; "grid").
 set -uo pipefail
 cd "$(dirname "$0")/.."
 OUTDIR=${1:?usage: gpu_session.sh OUTDIR [BUDGET_SECONDS]}
@@ -58,18 +60,18 @@ ONLY_ARGS=()
 [[ -n "${ONLY:-}" ]] && ONLY_ARGS=(--only "$ONLY")
 if [[ "${SKIP_BENCH:-0}" != 1 ]]; then
 log "2. model benchmark, reference sizes"
-timeout 120 "$PY" experiments/benchmarks/model_speed.py --device "$DEVICE" --amp bf16 --fusion late --streams ${REF_BENCH_ARGS:---steps 20 --warmup 5} \
+timeout 120 "$PY" experiments/benchmarks/model_speed.py --device "$DEVICE" --amp bf16 --fusion late --streams --measures --skeleton-frames 60 ${REF_BENCH_ARGS:---steps 20 --warmup 5} \
     --json "$OUTDIR/model_speed_gpu.json" --png "$OUTDIR/model_speed_gpu.png" \
     2>&1 | tee -a "$OUTDIR/session.log"
 
 log "3. probe at the grid's sizes"
-timeout 90 "$PY" experiments/benchmarks/model_speed.py --device "$DEVICE" --amp fp16 --fusion late --streams \
+timeout 90 "$PY" experiments/benchmarks/model_speed.py --device "$DEVICE" --amp fp16 --fusion late --streams --measures --skeleton-frames 60 \
     ${PROBE_ARGS:---steps 30 --warmup 5} --p 8 --k 4 --frames 30 --channels 32,64,128,256 --pose-channels 32,64,128 \
     --layout mediapipe33 --skip-graph-bench --json "$RUN/probe.json" 2>&1 | tee -a "$OUTDIR/session.log"
 fi
 SETS=(--set data.num_workers=2 --set data.synth.workers=16 --set trainer.num_threads=1)
 for kv in ${GRID_SETS:-}; do SETS+=(--set "$kv"); done
-PLAN=$("$PY" - "$CFG" "$RUN/probe.json" "$(left)" "$JOBS" "${GRID_SETS:-}" 2>>"$OUTDIR/session.log" <<'PY'
+PLAN=$("$PY" - "$CFG" "$RUN/probe.json" "$(left)" "$JOBS" "${GRID_SETS:-}" "${OVERLAP:-1.5}" 2>>"$OUTDIR/session.log" <<'PY'
 import json, sys
 import yaml
 cfg = yaml.safe_load(open(sys.argv[1]))
@@ -84,11 +86,21 @@ try:
 except Exception as exc:  # no probe: keep the config's length
     print(f"# probe unreadable ({exc}); keeping total_iter {iters}", file=sys.stderr)
     print(iters, iters); raise SystemExit
-# GPU-bound estimate: seeds x (silhouette + skeleton map + 2 fused: ~ a fused step each;
-# skeleton: 2 x iters steps) x iters, serialised on the one GPU; 90 s for start-up, cohort,
-# precise BN and evaluation (validation and test)
+# GPU-bound estimate: seeds x the settings' training steps (a setting's own
+# trainer.total_iter, else the base's) x the probe's step time at the grid's clips
+# (silhouette-bearing settings -- silhouette, skeleton map, fused, 30 silhouette frames each --
+# the fused step; skeleton settings the skeleton step), serialised on the one GPU, divided by
+# OVERLAP (cells at a time share the GPU better than serially: the H200 session's 12 cells took
+# 246 s where such a sum predicted 471 s, i.e. 1.9; 1.5 keeps a margin); 90 s for start-up,
+# cohort, precise BN and evaluation (validation and test)
 seeds = len(cfg["experiment"]["seeds"])
-need = lambda n: seeds * n * (4 * t_f + 2 * t_s) + 90
+overlap = float(sys.argv[6]) if len(sys.argv) > 6 else 1.5
+
+def seconds(setting, n):
+    steps = int((setting.get("set") or {}).get("trainer.total_iter", n))
+    return steps * (t_s if setting.get("modality") == "skeleton" else t_f)
+
+need = lambda n: seeds * sum(seconds(s, n) for s in cfg["experiment"]["settings"]) / overlap + 90
 fit = iters
 while need(fit) > 0.9 * left and fit > 200:
     fit -= 100

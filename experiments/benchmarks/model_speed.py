@@ -22,6 +22,11 @@ Examples::
     # GPU, the reference configuration with bf16 autocast
     PYTHONPATH=. python experiments/benchmarks/model_speed.py --device cuda --amp bf16 \
         --steps 20 --warmup 5 --json model_speed_gpu.json
+
+    # the variant as the configs train it: four input streams, the measure token, late fusion,
+    # 60-frame skeleton clips with 30 silhouette frames
+    PYTHONPATH=. python experiments/benchmarks/model_speed.py --fusion late --streams --measures \
+        --skeleton-frames 60 --threads 1 --p 2 --k 2
 """
 
 from __future__ import annotations
@@ -138,7 +143,13 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--p", type=int, default=8, help="identities per batch (P)")
     ap.add_argument("--k", type=int, default=8, help="clips per identity (K)")
-    ap.add_argument("--frames", type=int, default=30)
+    ap.add_argument("--frames", type=int, default=30, help="clip length (the silhouettes' in the fused model)")
+    ap.add_argument("--skeleton-frames", type=int,
+                    help="the skeleton stream's clip length (default --frames); the fused model then "
+                         "takes clips this long and its silhouette stream --frames consecutive frames "
+                         "of them (sil_frames, sil_window: window), as the variant's configs do")
+    ap.add_argument("--measures", action="store_true",
+                    help="the skeleton stream's asymmetry-measure token (the variant's)")
     ap.add_argument("--channels", type=_ints, default=(64, 128, 256, 512), help="ResNet-9 widths")
     ap.add_argument("--pose-channels", type=_ints, default=(32, 64, 128))
     ap.add_argument("--blocks-per-stage", type=int, default=2)
@@ -171,22 +182,29 @@ def main(argv=None) -> int:
         torch.backends.cudnn.benchmark = True
     joints = 17 if args.layout == "coco17" else 33
     batch = make_batch(args.p, args.k, args.frames, joints, device)
+    skel_frames = args.skeleton_frames or args.frames
+    long = batch if skel_frames == args.frames else make_batch(args.p, args.k, skel_frames, joints, device)
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor()
     print(f"device {device} ({name or 'cpu'}), threads {torch.get_num_threads()}, amp {args.amp}")
-    print(f"batch P x K = {args.p} x {args.k} clips of {args.frames} frames; "
+    print(f"batch P x K = {args.p} x {args.k} clips of {args.frames} frames "
+          f"(skeleton stream: {skel_frames}); "
           f"ResNet-9 {args.channels}; skeleton {args.pose_channels} x {args.blocks_per_stage} "
           f"blocks, {args.layout}")  # fmt: skip
 
     skel = dict(channels=args.pose_channels, blocks_per_stage=args.blocks_per_stage)
     if args.streams:  # joint, bone, joint-motion and bone-motion channels (the variant's)
         skel.update(velocity=True, bones=True, bone_motion=True)
+    if args.measures:
+        skel.update(measures=True)
+    sil_clip = {} if skel_frames == args.frames else {"sil_frames": args.frames, "sil_window": "window"}
     builders = {
         "ScoNet": lambda: ScoNet(channels=args.channels),
         "SkeletonGCN": lambda: SkeletonGCN(layout=args.layout, skeleton=skel),
         "FusionScoNet": lambda: FusionScoNet(
-            channels=args.channels, layout=args.layout, skeleton=skel, fusion=args.fusion
+            channels=args.channels, layout=args.layout, skeleton=skel, fusion=args.fusion, **sil_clip
         ),
     }
+    batches = {"ScoNet": batch, "SkeletonGCN": long, "FusionScoNet": long}
     results: dict = {"config": {k: v for k, v in vars(args).items()}, "device": str(device)}
     med, cmed = {}, {}
     wanted = [m.strip() for m in args.models.split(",") if m.strip()]
@@ -198,14 +216,14 @@ def main(argv=None) -> int:
         torch.manual_seed(0)
         model = build()
         n_params = sum(p.numel() for p in model.parameters())
-        times, cpu = time_steps(model, batch, device, args.steps, args.warmup, args.amp)
+        times, cpu = time_steps(model, batches[label], device, args.steps, args.warmup, args.amp)
         med[label], cmed[label] = statistics.median(times), statistics.median(cpu)
         results[label] = {"median_s": med[label], "median_cpu_s": cmed[label], "times_s": times,
                           "cpu_s": cpu, "params": n_params}  # fmt: skip
         print(f"  {label:13s} {n_params / 1e6:6.2f} M params   {med[label] * 1000:9.1f} ms/step wall"
               f"   {cmed[label] * 1000:9.1f} ms/step process CPU (median of {len(times)})")  # fmt: skip
         if args.amp and args.amp_baseline:
-            results[label]["over_float32"] = time_against_float32(build, batch, device, args, med[label])
+            results[label]["over_float32"] = time_against_float32(build, batches[label], device, args, med[label])
         del model
     if "ScoNet" in med and "FusionScoNet" in med:
         ratio = med["FusionScoNet"] / med["ScoNet"]
@@ -225,7 +243,7 @@ def main(argv=None) -> int:
         for op in ("dense", "sparse", "partition"):
             torch.manual_seed(0)
             model = SkeletonGCN(layout=args.layout, skeleton={**skel, "graph_conv": op})
-            times, cpu = time_steps(model, batch, device, args.steps, args.warmup, args.amp)
+            times, cpu = time_steps(model, long, device, args.steps, args.warmup, args.amp)
             gmed[op], gcpu = statistics.median(times), statistics.median(cpu)
             results.setdefault("graph_conv", {})[op] = {"median_s": gmed[op], "median_cpu_s": gcpu}
             what = {"dense": "DenseGCNConv", "sparse": "GCNConv (batched graph)",
