@@ -78,7 +78,7 @@ def folds(config: str, out: str, k: int, overrides: list[str] = ()) -> None:
     # the partition's order (TRAIN_SET, then VAL_SET when it has one): the folds follow it
     pool = [i for i in part["TRAIN_SET"] + part.get("VAL_SET", []) if i in walks.index]
     split = StratifiedGroupKFold(n_splits=k, shuffle=True, random_state=0)
-    for n, (_, held) in enumerate(split.split(pool, walks["class"], walks["subject"])):
+    for n, (_, held) in enumerate(split.split(pool, walks.loc[pool, "class"], walks.loc[pool, "subject"])):
         val = sorted(pool[i] for i in held)
         keep = set(val)
         fold = {"TRAIN_SET": [i for i in pool if i not in keep], "VAL_SET": val, "TEST_SET": part["TEST_SET"]}

@@ -41,8 +41,9 @@ def test_folds_hold_out_whole_subjects_once_and_keep_the_test_set(cv, tmp_path):
         (tmp_path / f"{i}.npz").touch()
     test = [i for i in ids if i.startswith("08")]
     rest = [i for i in ids if i not in test]
+    # the partition lists ids in another order than the folder (the folds follow the partition)
     (tmp_path / "partition.json").write_text(json.dumps(
-        {"TRAIN_SET": rest[:100], "VAL_SET": rest[100:], "TEST_SET": test}))
+        {"TRAIN_SET": rest[:100][::-1], "VAL_SET": rest[100:][::-1], "TEST_SET": test}))
     config = {"data_cfg": {"dataset_root": str(tmp_path), "modalities": ["pose"]}}
     parts = fold_partitions(cv, config, tmp_path / "cv", 4)
     subject = dict(zip(ids, (r[1] for r in rows)))
